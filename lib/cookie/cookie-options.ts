@@ -1,0 +1,170 @@
+import { SessionConfigError } from "../errors.js";
+
+/**
+ * Settings of the session cookie. Only `name` and `secret` are required; every
+ * default is the safe choice (see the README for the reasons).
+ */
+export type CookieOptions = {
+  /** Cookie name, e.g. `"sid"` or `"__Host-sid"`. */
+  name: string;
+  /**
+   * At least 32 characters. An array rotates keys: the first encrypts, every one
+   * decrypts, and a cookie read under an older one is re-encrypted under the first.
+   */
+  secret: string | readonly string[];
+  /** Hide the cookie from `document.cookie`. Default `true`. */
+  httpOnly?: boolean;
+  /** Default `"/"`. */
+  path?: string;
+  /** Default: none (the cookie goes back only to the host that set it). */
+  domain?: string;
+  /** Send the cookie over HTTPS only. Default `true`. */
+  secure?: boolean;
+  /** Lifetime in seconds, also enforced on the server. Default `3600`. */
+  maxAge?: number;
+  /** Default `"lax"`. `"none"` requires `secure: true`. */
+  sameSite?: "lax" | "strict" | "none";
+};
+
+export type ResolvedCookieOptions = {
+  name: string;
+  secrets: readonly string[];
+  httpOnly: boolean;
+  path: string;
+  domain: string | undefined;
+  secure: boolean;
+  maxAge: number;
+  sameSite: "lax" | "strict" | "none";
+};
+
+export const minimumSecretLength = 32;
+
+const defaults = { httpOnly: true, path: "/", secure: true, maxAge: 3600, sameSite: "lax" } as const;
+const knownOptions = new Set(["name", "secret", "httpOnly", "path", "domain", "secure", "maxAge", "sameSite"]);
+
+// RFC 6265 section 4.1.1: a cookie name is an RFC 7230 token.
+const cookieNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Letters, digits, dots and hyphens, with an optional leading dot (browsers ignore it).
+const domainPattern = /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+// Any printable ASCII but ";" (it would end the attribute).
+const pathPattern = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
+
+/** Validates cookie settings at start-up and fills in the defaults. */
+export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptions {
+  if (cookie === null || typeof cookie !== "object") {
+    throw new SessionConfigError("cookie", 'expected an object such as { name: "sid", secret: process.env.SESSION_SECRET }.');
+  }
+  for (const key of Object.keys(cookie)) {
+    if (!knownOptions.has(key)) {
+      const suggestion = [...knownOptions].find((known) => known.toLowerCase() === key.toLowerCase());
+      throw new SessionConfigError(
+        `cookie.${key}`,
+        `unknown option${suggestion ? `; did you mean \`${suggestion}\`?` : `. Known options: ${[...knownOptions].join(", ")}.`}`,
+      );
+    }
+  }
+  const options: ResolvedCookieOptions = {
+    name: validateName(cookie.name),
+    secrets: validateSecrets(cookie.secret),
+    httpOnly: validateBoolean("httpOnly", cookie.httpOnly ?? defaults.httpOnly),
+    path: validatePath(cookie.path ?? defaults.path),
+    domain: cookie.domain === undefined ? undefined : validateDomain(cookie.domain),
+    secure: validateBoolean("secure", cookie.secure ?? defaults.secure),
+    maxAge: validateMaxAge(cookie.maxAge ?? defaults.maxAge),
+    sameSite: validateSameSite(cookie.sameSite ?? defaults.sameSite),
+  };
+  if (options.sameSite === "none" && !options.secure) {
+    throw new SessionConfigError(
+      "cookie.sameSite",
+      'browsers reject `sameSite: "none"` without `secure: true`. Set `secure: true`, or use `sameSite: "lax"`.',
+    );
+  }
+  if (options.name.startsWith("__Secure-") && !options.secure) {
+    throw new SessionConfigError("cookie.name", 'a "__Secure-" cookie needs `secure: true`; browsers drop it otherwise.');
+  }
+  if (options.name.startsWith("__Host-") && (!options.secure || options.path !== "/" || options.domain !== undefined)) {
+    throw new SessionConfigError(
+      "cookie.name",
+      'a "__Host-" cookie needs `secure: true`, `path: "/"` and no `domain`; browsers drop it otherwise.',
+    );
+  }
+  return options;
+}
+
+function validateName(name: unknown): string {
+  if (typeof name !== "string" || !cookieNamePattern.test(name)) {
+    throw new SessionConfigError(
+      "cookie.name",
+      `${JSON.stringify(name)} is not a valid cookie name. Use letters, digits and !#$%&'*+-.^_\`|~ only (no spaces, "=", ";" or ","), e.g. "sid".`,
+    );
+  }
+  return name;
+}
+
+function validateSecrets(secret: unknown): readonly string[] {
+  const secrets = typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new SessionConfigError(
+      "cookie.secret",
+      "expected a string of at least 32 characters, or a non-empty array of them (the first encrypts, all decrypt). " +
+        "Generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"",
+    );
+  }
+  secrets.forEach((candidate: unknown, index) => {
+    const label = secrets.length > 1 ? `cookie.secret[${index}]` : "cookie.secret";
+    if (typeof candidate !== "string" || candidate.length < minimumSecretLength) {
+      const length = typeof candidate === "string" ? `${candidate.length} characters` : typeof candidate;
+      throw new SessionConfigError(
+        label,
+        `a secret must be a string of at least ${minimumSecretLength} characters (got ${length}). ` +
+          "Generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"",
+      );
+    }
+  });
+  return Object.freeze([...(secrets as string[])]);
+}
+
+function validateBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== "boolean") {
+    throw new SessionConfigError(`cookie.${option}`, `expected true or false, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function validatePath(path: unknown): string {
+  if (typeof path !== "string" || !pathPattern.test(path)) {
+    throw new SessionConfigError(
+      "cookie.path",
+      `${JSON.stringify(path)} is not a valid cookie path: start with "/" and use printable characters other than ";".`,
+    );
+  }
+  return path;
+}
+
+function validateDomain(domain: unknown): string {
+  if (typeof domain !== "string" || !domainPattern.test(domain)) {
+    throw new SessionConfigError(
+      "cookie.domain",
+      `${JSON.stringify(domain)} is not a valid cookie domain: use a host name such as "example.com", or leave it unset.`,
+    );
+  }
+  return domain;
+}
+
+function validateMaxAge(maxAge: unknown): number {
+  if (typeof maxAge !== "number" || !Number.isInteger(maxAge) || maxAge <= 0) {
+    throw new SessionConfigError(
+      "cookie.maxAge",
+      `expected a whole number of seconds greater than 0 (e.g. 3600 for one hour), got ${JSON.stringify(maxAge)}.`,
+    );
+  }
+  return maxAge;
+}
+
+function validateSameSite(sameSite: unknown): "lax" | "strict" | "none" {
+  const normalized = typeof sameSite === "string" ? sameSite.toLowerCase() : sameSite;
+  if (normalized !== "lax" && normalized !== "strict" && normalized !== "none") {
+    throw new SessionConfigError("cookie.sameSite", `expected "lax", "strict" or "none", got ${JSON.stringify(sameSite)}.`);
+  }
+  return normalized;
+}

@@ -1,0 +1,40 @@
+import { readRequestHeader, validateHeaderName, type RequestWithHeaders } from "./request-header.js";
+import type { SessionStorage } from "./session-storage.js";
+import { TrackedSessionStore, type SessionStore } from "./session-store.js";
+
+/** Returns the session of a request, loading it once per request object. */
+export type GetSession<Value> = (request: RequestWithHeaders) => Promise<SessionStore<Value>>;
+
+/**
+ * Binds a storage to the request header it reads (the seed's `createSessionStore`,
+ * alias `getSessionStore`). The returned `getSession(request)` is memoised per
+ * request object, so every caller in one request shares one session.
+ *
+ * @example
+ * // app/session.ts
+ * export const getSession = createSessionStore(
+ *   createCookieSessionStorage({ cookie: { name: "sid", secret: process.env.SESSION_SECRET! } }),
+ * );
+ * // in a handler (Node request or Fetch Request)
+ * const session = await getSession(request);
+ */
+export function createSessionStore<Value, Metadata>(
+  storage: SessionStorage<Value, Metadata>,
+  headerName = "cookie",
+): GetSession<Value> {
+  const header = validateHeaderName("headerName", headerName);
+  const sessionsByRequest = new WeakMap<object, Promise<TrackedSessionStore<Value, Metadata>>>();
+  return function getSession(request) {
+    let session = sessionsByRequest.get(request);
+    if (!session) {
+      session = TrackedSessionStore.open(storage, readRequestHeader(request, header));
+      // A failed load is not cached: the next call tries again.
+      session.catch(() => sessionsByRequest.delete(request));
+      sessionsByRequest.set(request, session);
+    }
+    return session;
+  };
+}
+
+/** Alias of `createSessionStore`, the name used in the seed's examples. */
+export const getSessionStore = createSessionStore;

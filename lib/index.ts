@@ -1,0 +1,20 @@
+export type { Serializable } from "./serializable.js";
+export type { SessionStorage, StoredSession, ValueOf } from "./session-storage.js";
+export { intoSessionStore, type SessionStore, type SessionRecord } from "./session-store.js";
+export { createSessionStore, getSessionStore, type GetSession } from "./create-session-store.js";
+export type { RequestWithHeaders } from "./request-header.js";
+export type { CookieOptions, ResolvedCookieOptions } from "./cookie/cookie-options.js";
+export {
+  withEncryptedCookies,
+  type EncryptedCookieMetadata,
+  type EncryptedCookieStorage,
+} from "./with-encrypted-cookies.js";
+export { createCookieSessionStorage, CookieSessionStorage } from "./storages/cookie-session-storage.js";
+export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
+export {
+  SessionError,
+  SessionConfigError,
+  CookieTooLargeError,
+  SessionValueNotSerializableError,
+  SessionNotLoadedError,
+} from "./errors.js";

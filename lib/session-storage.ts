@@ -1,0 +1,45 @@
+/**
+ * What a storage keeps for one session (the seed's `StoredSession<Value>`).
+ * `flashedKeys` lists the keys of `content` that are one-time values.
+ */
+export type StoredSession<Value> = {
+  content: Map<string, Value>;
+  flashedKeys: Set<string>;
+};
+
+/**
+ * Where sessions live (the seed's `SessionStorage<Value, Metadata>`): a cookie,
+ * process memory, Redis, a database, or your own.
+ *
+ * - `fromHeader` (reading phase) gets the raw request header (the whole `Cookie`
+ *   header by default) and returns the session plus any `Metadata` the commit
+ *   phase needs, such as a session id that application code must not touch.
+ * - `toHeader` (commit phase) persists the session and returns the response
+ *   header value, e.g. a whole `Set-Cookie` value.
+ *
+ * @example
+ * // A do-it-yourself storage: the whole session as plain JSON in a header (demo only: not encrypted).
+ * const jsonHeaderStorage: SessionStorage<Serializable> = {
+ *   async fromHeader(header) {
+ *     const entries: [string, Serializable][] = header ? JSON.parse(header) : [];
+ *     return [{ content: new Map(entries), flashedKeys: new Set() }];
+ *   },
+ *   async toHeader(session) {
+ *     return JSON.stringify([...session.content]);
+ *   },
+ * };
+ */
+export interface SessionStorage<Value, Metadata = undefined> {
+  fromHeader(header?: string): Promise<[StoredSession<Value>, Metadata] | [StoredSession<Value>]>;
+  toHeader(session: StoredSession<Value>, metadata: Metadata): Promise<string>;
+  /**
+   * Optional (an extension to the seed's interface): whether a session that the
+   * application did not change must still be committed on this response, e.g. because
+   * its cookie was read under a retired key. Storages without it are committed only
+   * when the session changed.
+   */
+  needsCommit?(metadata: Metadata): boolean;
+}
+
+/** The `Value` type of a storage. */
+export type ValueOf<Storage> = Storage extends SessionStorage<infer Value, any> ? Value : never; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,217 @@
+import type { SessionStorage, StoredSession } from "./session-storage.js";
+
+/** Keys and value types of a session, e.g. `{ user: User; visits: number }`. */
+export type SessionRecord<Value> = Record<string, Value>;
+
+/**
+ * The session of one request: a `Map`-like API plus `flash` and `commit`
+ * (the seed's `SessionStore<Value>`).
+ *
+ * `Data` and `Flash` are optional: name your keys once and `get`, `set` and
+ * `flash` are typed, with no declaration merging.
+ *
+ * @example
+ * const session = await intoSessionStore(storage, request.headers.get("cookie") ?? undefined);
+ * session.set("user", { id: 1 });
+ * session.flash("message", "Welcome back");
+ * response.headers.append("Set-Cookie", await session.commit());
+ */
+export interface SessionStore<
+  Value = unknown,
+  Data extends SessionRecord<Value> = SessionRecord<Value>,
+  Flash extends SessionRecord<Value> = Data,
+> {
+  /** Whether `key` holds a value. Never consumes a flash. */
+  has(key: string): boolean;
+  /**
+   * The value of `key`. Reading a value flashed by an earlier request marks it as
+   * shown: this request's commit removes it.
+   */
+  get<Key extends keyof Data & string>(key: Key): Data[Key] | undefined;
+  get<Key extends keyof Flash & string>(key: Key): Flash[Key] | undefined;
+  /** Stores a lasting value. Setting a flashed key makes it an ordinary value. */
+  set<Key extends keyof Data & string>(key: Key, value: Data[Key]): void;
+  /** Removes `key`, lasting or flashed. */
+  unset(key: (keyof Data | keyof Flash) & string): void;
+  /** Stores a value that a later request reads once, e.g. a message shown after a redirect. */
+  flash<Key extends keyof Flash & string>(key: Key, value: Flash[Key]): void;
+  /**
+   * Persists the session through its storage and resolves to the response header
+   * value (a whole `Set-Cookie` value for cookie-based storages). The Express
+   * middleware calls it for you when the response goes out.
+   */
+  commit(): Promise<string>;
+}
+
+/**
+ * Opens one session from a raw request header (the seed's `intoSessionStore`).
+ *
+ * @example
+ * const session = await intoSessionStore(storage, req.headers.cookie);
+ * session.get("user");
+ */
+export async function intoSessionStore<Value, Metadata>(
+  storage: SessionStorage<Value, Metadata>,
+  header?: string,
+): Promise<SessionStore<Value>> {
+  return TrackedSessionStore.open(storage, header);
+}
+
+/**
+ * The `SessionStore` implementation. It tracks what the request changed, so the
+ * middleware commits only when something must be persisted, and at most once per change.
+ */
+export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value> {
+  readonly #storage: SessionStorage<Value, Metadata>;
+  readonly #stored: StoredSession<Value>;
+  readonly #metadata: Metadata;
+
+  /** Flashes set during this request: readable here without being consumed. */
+  readonly #flashedHere = new Set<string>();
+  /** Flashes of earlier requests read here: the next commit removes them. */
+  readonly #flashesShown = new Set<string>();
+  #changeCount = 0;
+  #committedChangeCount = 0;
+  /** The content as JSON when last loaded or committed: reveals values mutated in place. */
+  #fingerprint: string | undefined;
+  #lastCommit: Promise<string> | undefined;
+  #commitsUnderWay = 0;
+  #committedHeader: string | undefined;
+
+  private constructor(storage: SessionStorage<Value, Metadata>, stored: StoredSession<Value>, metadata: Metadata) {
+    this.#storage = storage;
+    this.#stored = stored;
+    this.#metadata = metadata;
+    this.#fingerprint = fingerprintOf(stored);
+  }
+
+  static async open<Value, Metadata>(
+    storage: SessionStorage<Value, Metadata>,
+    header: string | undefined,
+  ): Promise<TrackedSessionStore<Value, Metadata>> {
+    const [stored, metadata] = await storage.fromHeader(header);
+    if (!isStoredSession(stored)) {
+      throw new TypeError(
+        "The session storage's fromHeader() must resolve to [{ content: Map, flashedKeys: Set }, metadata?]; " +
+          `it resolved to ${describe(stored)}.`,
+      );
+    }
+    return new TrackedSessionStore(storage, stored, metadata as Metadata);
+  }
+
+  has(key: string): boolean {
+    return this.#stored.content.has(key);
+  }
+
+  get(key: string): Value | undefined {
+    const { content, flashedKeys } = this.#stored;
+    if (flashedKeys.has(key) && !this.#flashedHere.has(key) && !this.#flashesShown.has(key)) {
+      this.#flashesShown.add(key);
+      this.#changeCount++;
+    }
+    return content.get(key);
+  }
+
+  set(key: string, value: Value): void {
+    this.#stored.content.set(key, value);
+    this.#forgetFlash(key);
+    this.#changeCount++;
+  }
+
+  unset(key: string): void {
+    this.#stored.content.delete(key);
+    this.#forgetFlash(key);
+    this.#changeCount++;
+  }
+
+  flash(key: string, value: Value): void {
+    this.#stored.content.set(key, value);
+    this.#stored.flashedKeys.add(key);
+    this.#flashedHere.add(key);
+    this.#flashesShown.delete(key);
+    this.#changeCount++;
+  }
+
+  commit(): Promise<string> {
+    // Commits run one after another, so a later one always writes the later state.
+    const previous = this.#lastCommit?.catch(() => undefined) ?? Promise.resolve(undefined);
+    this.#commitsUnderWay++;
+    const commit = previous.then(() => this.#write()).finally(() => this.#commitsUnderWay--);
+    this.#lastCommit = commit;
+    return commit;
+  }
+
+  /**
+   * @internal Whether something must still be persisted or is being persisted: a
+   * commit under way, a change since the last commit, a value mutated in place, a shown
+   * flash to drop, or the storage's own reason (a key to rotate, a lifetime to renew).
+   */
+  hasPendingChanges(): boolean {
+    return (
+      this.#commitsUnderWay > 0 ||
+      this.#changeCount !== this.#committedChangeCount ||
+      fingerprintOf(this.#stored) !== this.#fingerprint ||
+      (this.#storage.needsCommit?.(this.#metadata) ?? false)
+    );
+  }
+
+  /**
+   * @internal Waits for commits under way (a handler's own), then commits what is
+   * still pending. A failed earlier commit leaves its changes pending, so it is retried.
+   */
+  async commitPendingChanges(): Promise<void> {
+    await this.#lastCommit?.catch(() => undefined);
+    if (this.hasPendingChanges()) await this.commit();
+  }
+
+  /** @internal The header value of the latest successful commit of this request, if any. */
+  get committedHeader(): string | undefined {
+    return this.#committedHeader;
+  }
+
+  async #write(): Promise<string> {
+    const { content, flashedKeys } = this.#stored;
+    for (const key of this.#flashesShown) {
+      content.delete(key);
+      flashedKeys.delete(key);
+    }
+    this.#flashesShown.clear();
+    const changeCount = this.#changeCount;
+    const fingerprint = fingerprintOf(this.#stored);
+    const header = await this.#storage.toHeader(this.#stored, this.#metadata);
+    this.#committedChangeCount = changeCount;
+    this.#fingerprint = fingerprint;
+    this.#committedHeader = header;
+    return header;
+  }
+
+  #forgetFlash(key: string): void {
+    this.#stored.flashedKeys.delete(key);
+    this.#flashesShown.delete(key);
+    this.#flashedHere.delete(key);
+  }
+}
+
+/** JSON of the content, or `undefined` for values JSON cannot express (memory storages may hold any). */
+function fingerprintOf(stored: StoredSession<unknown>): string | undefined {
+  try {
+    return JSON.stringify(Array.from(stored.content));
+  } catch {
+    return undefined;
+  }
+}
+
+function isStoredSession(value: unknown): value is StoredSession<unknown> {
+  const candidate = value as Partial<StoredSession<unknown>> | undefined;
+  return (
+    typeof candidate?.content?.get === "function" &&
+    typeof candidate.content.set === "function" &&
+    typeof candidate.flashedKeys?.has === "function" &&
+    typeof candidate.flashedKeys.add === "function"
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object with keys [${Object.keys(value).join(", ")}]`;
+}
