@@ -1,0 +1,94 @@
+import { describe, expect, test } from "@jest/globals";
+import {
+  intoSessionStore,
+  type Serializable,
+  type SessionStorage,
+  type StoredSession,
+} from "../lib/index.js";
+
+/**
+ * A do-it-yourself storage written against exactly the seed's interface: the header
+ * is the JSON of [content entries, flashed keys]; each toHeader call is recorded.
+ */
+function jsonStorage() {
+  const written: StoredSession<Serializable>[] = [];
+  const storage: SessionStorage<Serializable> = {
+    async fromHeader(header) {
+      const [entries, flashed]: [[string, Serializable][], string[]] = header ? JSON.parse(header) : [[], []];
+      return [{ content: new Map(entries), flashedKeys: new Set(flashed) }];
+    },
+    async toHeader(session) {
+      written.push({ content: new Map(session.content), flashedKeys: new Set(session.flashedKeys) });
+      return JSON.stringify([[...session.content], [...session.flashedKeys]]);
+    },
+  };
+  return { storage, written };
+}
+
+describe("the Map-like session store", () => {
+  test("has, get, set and unset behave like a Map", async () => {
+    const { storage } = jsonStorage();
+    const session = await intoSessionStore(storage);
+    expect(session.has("a")).toBe(false);
+    expect(session.get("a")).toBeUndefined();
+    session.set("a", { nested: [1, "two"] });
+    expect(session.has("a")).toBe(true);
+    expect(session.get("a")).toEqual({ nested: [1, "two"] });
+    session.unset("a");
+    expect(session.has("a")).toBe(false);
+  });
+
+  test("commit resolves to the storage's header, and a new store reads it back", async () => {
+    const { storage } = jsonStorage();
+    const session = await intoSessionStore(storage);
+    session.set("count", 3);
+    session.flash("message", "hi");
+    const header = await session.commit();
+    const reopened = await intoSessionStore(storage, header);
+    expect(reopened.get("count")).toBe(3);
+    expect(reopened.get("message")).toBe("hi");
+  });
+
+  test("a shown flash is gone from what the storage writes at commit", async () => {
+    const { storage, written } = jsonStorage();
+    const first = await intoSessionStore(storage);
+    first.flash("message", "hi");
+    first.set("kept", true);
+    const header = await first.commit();
+    const second = await intoSessionStore(storage, header);
+    expect(second.get("message")).toBe("hi");
+    await second.commit();
+    const last = written.at(-1)!;
+    expect([...last.content.keys()]).toEqual(["kept"]);
+    expect(last.flashedKeys.size).toBe(0);
+  });
+
+  test("has() never consumes a flash", async () => {
+    const { storage, written } = jsonStorage();
+    const first = await intoSessionStore(storage);
+    first.flash("message", "hi");
+    const second = await intoSessionStore(storage, await first.commit());
+    expect(second.has("message")).toBe(true);
+    await second.commit();
+    expect(written.at(-1)!.content.get("message")).toBe("hi");
+  });
+
+  test("commits run in order: the last commit writes the latest state", async () => {
+    const { storage } = jsonStorage();
+    const session = await intoSessionStore(storage);
+    session.set("n", 1);
+    const first = session.commit();
+    session.set("n", 2);
+    const second = session.commit();
+    const [, latest] = await Promise.all([first, second]);
+    expect((await intoSessionStore(storage, latest)).get("n")).toBe(2);
+  });
+
+  test("a storage whose fromHeader returns a malformed session fails with a message that says what is expected", async () => {
+    const broken = {
+      fromHeader: async () => [{ content: {}, flashedKeys: [] }],
+      toHeader: async () => "",
+    } as unknown as SessionStorage<unknown>;
+    await expect(intoSessionStore(broken)).rejects.toThrow(/fromHeader\(\) must resolve to \[\{ content: Map, flashedKeys: Set \}/);
+  });
+});
