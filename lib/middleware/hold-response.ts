@@ -55,6 +55,9 @@ export function holdResponse(res: ServerResponse, hooks: ResponseHooks): void {
   };
 
   const startSendingHeaders = (method: ResponseMethod, args: unknown[]): unknown => {
+    // Headers passed to writeHead() would otherwise be applied after the hook and replace
+    // what it set (our Set-Cookie): apply them first, as Node would, and keep the status.
+    if (method === "writeHead") args = applyWriteHeadHeaders(res, args);
     const pending = attempt(() => hooks.beforeHeaders());
     if (!pending) {
       phase = "headers-sent";
@@ -95,6 +98,30 @@ export function holdResponse(res: ServerResponse, hooks: ResponseHooks): void {
   res.writeHead = wrap("writeHead") as ServerResponse["writeHead"];
   res.write = wrap("write") as ServerResponse["write"];
   res.end = wrap("end") as ServerResponse["end"];
+}
+
+/**
+ * Applies the headers of `writeHead(status, [statusMessage], [headers])` to `res` with
+ * Node's own semantics (an object sets, a flat raw array replaces then appends), and
+ * returns the arguments without them.
+ */
+function applyWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
+  const index = typeof args[1] === "string" ? 2 : 1;
+  const headers = args[index];
+  if (headers === null || typeof headers !== "object") return args;
+  if (Array.isArray(headers)) {
+    if (Array.isArray(headers[0])) {
+      for (const [name, value] of headers as [string, string | string[]][]) if (name) res.setHeader(name, value);
+    } else {
+      for (let at = 0; at < headers.length; at += 2) res.removeHeader(String(headers[at]));
+      for (let at = 0; at < headers.length; at += 2) res.appendHeader(String(headers[at]), headers[at + 1] as string);
+    }
+  } else {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name && value !== undefined) res.setHeader(name, value as string | number | readonly string[]);
+    }
+  }
+  return args.slice(0, index);
 }
 
 /** Runs `hook`, turning a synchronous throw into a rejected promise. */
