@@ -33,6 +33,19 @@ export class SessionConfigError extends SessionError {
 }
 
 /**
+ * The error for an option name nobody reads (usually a typo), suggesting the known
+ * option that differs only in case, or else listing them all.
+ */
+export function unknownOptionError(prefix: string, key: string, knownOptions: Iterable<string>): SessionConfigError {
+  const known = [...knownOptions];
+  const suggestion = known.find((option) => option.toLowerCase() === key.toLowerCase());
+  return new SessionConfigError(
+    `${prefix}${key}`,
+    suggestion ? `unknown option; did you mean \`${suggestion}\`?` : `unknown option. Known options: ${known.join(", ")}.`,
+  );
+}
+
+/**
  * The committed cookie would be larger than browsers keep (4096 bytes): the
  * browser would silently drop it and the session would be lost. Thrown by
  * `commit()` before any header is sent.

@@ -1,23 +1,34 @@
-import { parse, serialize } from "cookie";
+import { serialize } from "cookie";
 import type { ResolvedCookieOptions } from "./cookie-options.js";
 
 /** Browsers keep cookies up to 4096 bytes (RFC 6265 section 6.1); a larger one is dropped silently. */
 export const maxCookieBytes = 4096;
 
+/** Duplicate names tried at most: enough for a stale or planted cookie beside the real one. */
+const maxDuplicates = 3;
+
 /**
- * The value of cookie `name` in a `Cookie` request header, or `undefined`.
- * With duplicate names the first wins (browsers send the most specific path first).
+ * The values of cookie `name` in a `Cookie` request header, in the order sent, at most
+ * three. Browsers send duplicates when cookies of the same name differ in path or domain
+ * (a sibling subdomain can plant one), so the caller tries each rather than trusting the first.
+ * Names are compared as plain strings: "__proto__" or "hasOwnProperty" are ordinary names.
  */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header || !header.includes(name)) return undefined;
-  // `parse` returns an object without a prototype: "__proto__" or "hasOwnProperty" are ordinary names.
-  return parse(header)[name];
+export function readCookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (!header || !header.includes(name)) return values;
+  for (const pair of header.split(";")) {
+    const separator = pair.indexOf("=");
+    if (separator === -1 || pair.slice(0, separator).trim() !== name) continue;
+    values.push(pair.slice(separator + 1).trim());
+    if (values.length === maxDuplicates) break;
+  }
+  return values;
 }
 
-/** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch). */
-export function serializeSessionCookie(options: ResolvedCookieOptions, value: string, expiresAt: number): string {
+/** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
+export function serializeSessionCookie(options: ResolvedCookieOptions, value: string, expiresAt: number, now: number): string {
   return serialize(options.name, value, {
-    maxAge: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)),
+    maxAge: Math.max(0, Math.round((expiresAt - now) / 1000)),
     expires: new Date(expiresAt),
     path: options.path,
     domain: options.domain,

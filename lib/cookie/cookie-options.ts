@@ -1,4 +1,4 @@
-import { SessionConfigError } from "../errors.js";
+import { SessionConfigError, unknownOptionError } from "../errors.js";
 
 /**
  * Settings of the session cookie. Only `name` and `secret` are required; every
@@ -20,8 +20,26 @@ export type CookieOptions = {
   domain?: string;
   /** Send the cookie over HTTPS only. Default `true`. */
   secure?: boolean;
-  /** Lifetime in seconds, also enforced on the server. Default `3600`. */
+  /**
+   * Idle timeout in seconds: a session unused this long expires, on the server as well
+   * as in the browser. Default `3600`.
+   */
   maxAge?: number;
+  /**
+   * Absolute timeout in seconds: no session lives longer than this after it started,
+   * however active. Default `43200` (12 hours, OWASP ASVS level 2).
+   */
+  absoluteTimeout?: number;
+  /**
+   * An unchanged session is renewed (a new cookie, a storage write) only once its
+   * remaining idle lifetime falls below this many seconds. Default: half of `maxAge`.
+   */
+  renewThreshold?: number;
+  /**
+   * Seconds of grace when checking expiry, for servers whose clocks disagree.
+   * Default `0`: an expired session reads as empty at once.
+   */
+  clockTolerance?: number;
   /** Default `"lax"`. `"none"` requires `secure: true`. */
   sameSite?: "lax" | "strict" | "none";
 };
@@ -34,13 +52,30 @@ export type ResolvedCookieOptions = {
   domain: string | undefined;
   secure: boolean;
   maxAge: number;
+  absoluteTimeout: number;
+  renewThreshold: number;
+  clockTolerance: number;
   sameSite: "lax" | "strict" | "none";
 };
 
 export const minimumSecretLength = 32;
+/** 400 days: the longest browsers keep a cookie (RFC 6265bis), and far inside what a Date can hold. */
+const maxLifetimeSeconds = 400 * 24 * 3600;
 
-const defaults = { httpOnly: true, path: "/", secure: true, maxAge: 3600, sameSite: "lax" } as const;
-const knownOptions = new Set(["name", "secret", "httpOnly", "path", "domain", "secure", "maxAge", "sameSite"]);
+const defaults = { httpOnly: true, path: "/", secure: true, maxAge: 3600, absoluteTimeout: 43_200, sameSite: "lax" } as const;
+const knownOptions = new Set([
+  "name",
+  "secret",
+  "httpOnly",
+  "path",
+  "domain",
+  "secure",
+  "maxAge",
+  "absoluteTimeout",
+  "renewThreshold",
+  "clockTolerance",
+  "sameSite",
+]);
 
 // RFC 6265 section 4.1.1: a cookie name is an RFC 7230 token.
 const cookieNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -55,14 +90,9 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
     throw new SessionConfigError("cookie", 'expected an object such as { name: "sid", secret: process.env.SESSION_SECRET }.');
   }
   for (const key of Object.keys(cookie)) {
-    if (!knownOptions.has(key)) {
-      const suggestion = [...knownOptions].find((known) => known.toLowerCase() === key.toLowerCase());
-      throw new SessionConfigError(
-        `cookie.${key}`,
-        `unknown option${suggestion ? `; did you mean \`${suggestion}\`?` : `. Known options: ${[...knownOptions].join(", ")}.`}`,
-      );
-    }
+    if (!knownOptions.has(key)) throw unknownOptionError("cookie.", key, knownOptions);
   }
+  const maxAge = validateSeconds("maxAge", cookie.maxAge ?? defaults.maxAge, "3600 for one hour", { max: maxLifetimeSeconds });
   const options: ResolvedCookieOptions = {
     name: validateName(cookie.name),
     secrets: validateSecrets(cookie.secret),
@@ -70,9 +100,23 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
     path: validatePath(cookie.path ?? defaults.path),
     domain: cookie.domain === undefined ? undefined : validateDomain(cookie.domain),
     secure: validateBoolean("secure", cookie.secure ?? defaults.secure),
-    maxAge: validateMaxAge(cookie.maxAge ?? defaults.maxAge),
+    maxAge,
+    absoluteTimeout: validateSeconds("absoluteTimeout", cookie.absoluteTimeout ?? defaults.absoluteTimeout, "43200 for 12 hours", {
+      max: maxLifetimeSeconds,
+    }),
+    renewThreshold: validateSeconds("renewThreshold", cookie.renewThreshold ?? maxAge / 2, "1800", {
+      allowZero: true,
+      allowFraction: true,
+    }),
+    clockTolerance: validateSeconds("clockTolerance", cookie.clockTolerance ?? 0, "5", { allowZero: true }),
     sameSite: validateSameSite(cookie.sameSite ?? defaults.sameSite),
   };
+  if (options.renewThreshold > options.maxAge) {
+    throw new SessionConfigError(
+      "cookie.renewThreshold",
+      `must not exceed maxAge (${options.maxAge}); otherwise every response would renew the session. Default: half of maxAge.`,
+    );
+  }
   if (options.sameSite === "none" && !options.secure) {
     throw new SessionConfigError(
       "cookie.sameSite",
@@ -151,14 +195,24 @@ function validateDomain(domain: unknown): string {
   return domain;
 }
 
-function validateMaxAge(maxAge: unknown): number {
-  if (typeof maxAge !== "number" || !Number.isInteger(maxAge) || maxAge <= 0) {
-    throw new SessionConfigError(
-      "cookie.maxAge",
-      `expected a whole number of seconds greater than 0 (e.g. 3600 for one hour), got ${JSON.stringify(maxAge)}.`,
-    );
+function validateSeconds(
+  option: string,
+  seconds: unknown,
+  example: string,
+  { allowZero = false, allowFraction = false, max = Number.MAX_SAFE_INTEGER } = {},
+): number {
+  const isValid =
+    typeof seconds === "number" &&
+    Number.isFinite(seconds) &&
+    (allowFraction || Number.isInteger(seconds)) &&
+    (allowZero ? seconds >= 0 : seconds > 0) &&
+    seconds <= max;
+  if (!isValid) {
+    const range = `${allowZero ? "0" : "1"} to ${max === maxLifetimeSeconds ? `${max} (400 days, the longest browsers keep a cookie)` : max}`;
+    const kind = `${allowFraction ? "a number" : "a whole number"} of seconds from ${range}`;
+    throw new SessionConfigError(`cookie.${option}`, `expected ${kind}, e.g. ${example}; got ${JSON.stringify(seconds)}.`);
   }
-  return maxAge;
+  return seconds;
 }
 
 function validateSameSite(sameSite: unknown): "lax" | "strict" | "none" {
