@@ -1,0 +1,198 @@
+// The example app (examples/app.ts) clicked through as a visitor would, over real HTTP on
+// loopback, with a hand-written cookie jar: read Set-Cookie, send Cookie back.
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import request, { type Response } from "supertest";
+import { createApp } from "../examples/app.js";
+import { setCookies, testSecret } from "./fixtures.js";
+
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  // secure: false because this client talks plain http (see examples/server.ts).
+  const app = createApp({ secret: testSecret, secure: false });
+  server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** A visitor with its own cookie jar, like one browser. */
+function visitor() {
+  const jar = new Map<string, string>();
+
+  const remember = (res: Response) => {
+    for (const header of setCookies(res)) {
+      const [pair = "", ...attributes] = header.split(";");
+      const separator = pair.indexOf("=");
+      const name = pair.slice(0, separator).trim();
+      const value = pair.slice(separator + 1).trim();
+      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute));
+      if (expired || value === "") jar.delete(name);
+      else jar.set(name, value);
+    }
+    return res;
+  };
+  const cookieHeader = () => [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+
+  return {
+    jar,
+    async get(path: string) {
+      return remember(await request(baseUrl).get(path).set("Cookie", cookieHeader()));
+    },
+    /** Submits a form; does not follow the redirect, so the test sees the 302. */
+    async post(path: string, form: Record<string, string> = {}) {
+      return remember(await request(baseUrl).post(path).set("Cookie", cookieHeader()).type("form").send(form));
+    },
+  };
+}
+
+function visitsOn(page: Response): number {
+  const match = /<span class="visits">(\d+)<\/span>/.exec(page.text);
+  if (!match) throw new Error(`no visit counter on the page:\n${page.text}`);
+  return Number(match[1]);
+}
+
+const loginForm = '<form method="post" action="/login">';
+const logoutButton = '<form method="post" action="/logout">';
+
+describe("the example app", () => {
+  test("a first visit shows the login form and a counter of 1", async () => {
+    const browser = visitor();
+    const page = await browser.get("/");
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html; charset=utf-8/);
+    expect(page.text).toContain(loginForm);
+    expect(page.text).toContain('<input name="name"');
+    expect(page.text).not.toContain(logoutButton);
+    expect(page.text).not.toContain('class="flash"');
+    expect(visitsOn(page)).toBe(1);
+    expect(page.text).toContain("viewed this page <span class=\"visits\">1</span> time.");
+    // The cookie is a session cookie of the app: HttpOnly, SameSite=Lax, not Secure here.
+    const [cookie] = setCookies(page);
+    expect(cookie).toMatch(/^sid=/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).not.toMatch(/; Secure/);
+  });
+
+  test("each view of the home page counts up, per visitor", async () => {
+    const alice = visitor();
+    const bob = visitor();
+    expect(visitsOn(await alice.get("/"))).toBe(1);
+    expect(visitsOn(await alice.get("/"))).toBe(2);
+    expect(visitsOn(await bob.get("/"))).toBe(1);
+    expect(visitsOn(await alice.get("/"))).toBe(3);
+  });
+
+  test("logging in redirects home, which says 'Welcome back, Ada' once, then shows who is signed in", async () => {
+    const browser = visitor();
+    await browser.get("/");
+
+    const login = await browser.post("/login", { name: "Ada" });
+    expect(login.status).toBe(302);
+    expect(login.headers.location).toBe("/");
+    expect(setCookies(login)).toHaveLength(1); // the session, with the flash, travels on the redirect
+
+    const welcome = await browser.get("/");
+    expect(welcome.text).toContain('<p class="flash" role="status">Welcome back, Ada</p>');
+    expect(welcome.text).toContain("Signed in as <strong>Ada</strong>");
+    expect(welcome.text).toContain(logoutButton);
+    expect(welcome.text).not.toContain(loginForm);
+    expect(visitsOn(welcome)).toBe(2);
+
+    const reload = await browser.get("/");
+    expect(reload.text).not.toContain("Welcome back");
+    expect(reload.text).toContain("Signed in as <strong>Ada</strong>");
+    expect(visitsOn(reload)).toBe(3);
+  });
+
+  test("a request that does not read the flash (e.g. the favicon) leaves it for the page", async () => {
+    const browser = visitor();
+    await browser.post("/login", { name: "Ada" });
+    const favicon = await browser.get("/favicon.ico");
+    expect(favicon.status).toBe(404);
+    expect(setCookies(favicon)).toHaveLength(0);
+    expect((await browser.get("/")).text).toContain("Welcome back, Ada");
+  });
+
+  test("HTML in the name is escaped, in the flash and in the page", async () => {
+    const browser = visitor();
+    const name = `<script>alert("x")</script>&'`;
+    const login = await browser.post("/login", { name });
+    expect(login.status).toBe(302);
+    const page = await browser.get("/");
+    const escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;";
+    expect(page.text).toContain(`Welcome back, ${escaped}</p>`);
+    expect(page.text).toContain(`Signed in as <strong>${escaped}</strong>`);
+    expect(page.text).not.toContain("<script>");
+  });
+
+  test("an empty name is refused with a message, and the visitor stays signed out", async () => {
+    const browser = visitor();
+    for (const name of ["", "   "]) {
+      const login = await browser.post("/login", { name });
+      expect(login.status).toBe(302);
+      expect(login.headers.location).toBe("/");
+      const page = await browser.get("/");
+      expect(page.text).toContain('<p class="flash" role="status">Please enter your name.</p>');
+      expect(page.text).toContain(loginForm);
+      expect(page.text).not.toContain("Signed in as");
+      expect(page.text).not.toContain("Welcome back");
+    }
+    // A POST without any body is the same as an empty name, not a crash.
+    const bare = await request(baseUrl).post("/login");
+    expect(bare.status).toBe(302);
+  });
+
+  test("a name over 40 characters is refused; exactly 40 is accepted", async () => {
+    const browser = visitor();
+    await browser.post("/login", { name: "x".repeat(41) });
+    const refused = await browser.get("/");
+    expect(refused.text).toContain("Your name can have at most 40 characters.");
+    expect(refused.text).not.toContain("Signed in as");
+
+    await browser.post("/login", { name: "y".repeat(40) });
+    const accepted = await browser.get("/");
+    expect(accepted.text).toContain(`Signed in as <strong>${"y".repeat(40)}</strong>`);
+  });
+
+  test("logging out says 'Signed out' once and shows the login form again; the counter carries on", async () => {
+    const browser = visitor();
+    await browser.get("/");
+    await browser.post("/login", { name: "Ada" });
+    await browser.get("/");
+
+    const logout = await browser.post("/logout");
+    expect(logout.status).toBe(302);
+    expect(logout.headers.location).toBe("/");
+
+    const page = await browser.get("/");
+    expect(page.text).toContain('<p class="flash" role="status">Signed out</p>');
+    expect(page.text).toContain(loginForm);
+    expect(page.text).not.toContain("Signed in as");
+    expect(visitsOn(page)).toBe(3);
+
+    const reload = await browser.get("/");
+    expect(reload.text).not.toContain("Signed out");
+    expect(reload.text).toContain(loginForm);
+  });
+
+  test("a forged or tampered cookie is a fresh, signed-out visit", async () => {
+    const browser = visitor();
+    await browser.post("/login", { name: "Ada" });
+    const token = browser.jar.get("sid")!;
+    browser.jar.set("sid", `${token.slice(0, -4)}AAAA`);
+    const page = await browser.get("/");
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain("Ada");
+    expect(page.text).toContain(loginForm);
+    expect(visitsOn(page)).toBe(1);
+  });
+});
