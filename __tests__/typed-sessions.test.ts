@@ -72,3 +72,25 @@ describe("typed session keys without declaration merging", () => {
     expect(response.body.message).toMatch(/app\.use\(sessions\(\{ storage \}\)\)/);
   });
 });
+
+describe("typed keys declared as an interface", () => {
+  interface AppSession {
+    user: User;
+  }
+  interface AppFlash {
+    message: string;
+  }
+
+  test("sessions<Interface, Interface>() compiles and types get", async () => {
+    const session = sessions<AppSession, AppFlash>({ storage: cookieStorage() });
+    const app = express();
+    app.use(session);
+    app.get("/", (req, res) => {
+      session.sessionOf(req).set("user", { id: 2, name: "Grace" });
+      const user: User | undefined = session.sessionOf(req).get("user");
+      res.json({ name: user?.name });
+    });
+    const response = await request(app).get("/");
+    expect(response.body).toEqual({ name: "Grace" });
+  });
+});

@@ -10,6 +10,13 @@ export {
   type EncryptedCookieStorage,
 } from "./with-encrypted-cookies.js";
 export { createCookieSessionStorage, CookieSessionStorage } from "./storages/cookie-session-storage.js";
+export {
+  createMemorySessionStorage,
+  MemorySessionStorage,
+  type MemorySessionStorageOptions,
+  type MemorySessionMetadata,
+} from "./storages/memory-session-storage.js";
+export type { Clock } from "./session-lifetime.js";
 export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
 export {
   SessionError,

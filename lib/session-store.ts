@@ -1,6 +1,12 @@
+import { emptySession } from "./session-changes.js";
 import type { SessionStorage, StoredSession } from "./session-storage.js";
 
-/** Keys and value types of a session, e.g. `{ user: User; visits: number }`. */
+/** A storage, possibly with the optional `destroy` extension (see `withEncryptedCookies`). */
+type StorageWithLifecycle<Value, Metadata> = SessionStorage<Value, Metadata> & {
+  destroy?(metadata: Metadata): Promise<string>;
+};
+
+/** Keys and value types of a session, e.g. `{ user: User; visits: number }` (a type or an interface). */
 export type SessionRecord<Value> = Record<string, Value>;
 
 /**
@@ -18,8 +24,9 @@ export type SessionRecord<Value> = Record<string, Value>;
  */
 export interface SessionStore<
   Value = unknown,
-  Data extends SessionRecord<Value> = SessionRecord<Value>,
-  Flash extends SessionRecord<Value> = Data,
+  // `object`, not Record<string, ...>: interfaces have no index signature and must fit too.
+  Data extends object = SessionRecord<Value>,
+  Flash extends object = Data,
 > {
   /** Whether `key` holds a value. Never consumes a flash. */
   has(key: string): boolean;
@@ -41,6 +48,17 @@ export interface SessionStore<
    * middleware calls it for you when the response goes out.
    */
   commit(): Promise<string>;
+  /**
+   * Ends the session at the next commit: its data is removed from the storage and
+   * the response deletes the cookie. Values set after `destroy()` start a new session.
+   */
+  destroy(): void;
+  /**
+   * Moves the session to a new identity at the next commit (a new id, a new cookie),
+   * keeping its data, and kills the old identity in the storage. Call it at login and
+   * at every privilege change, so that an id planted or seen before cannot ride along.
+   */
+  regenerate(): void;
 }
 
 /**
@@ -62,9 +80,11 @@ export async function intoSessionStore<Value, Metadata>(
  * middleware commits only when something must be persisted, and at most once per change.
  */
 export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value> {
-  readonly #storage: SessionStorage<Value, Metadata>;
+  readonly #storage: StorageWithLifecycle<Value, Metadata>;
   readonly #stored: StoredSession<Value>;
-  readonly #metadata: Metadata;
+  /** Replaced when destroy() or regenerate() gives the session a new identity. */
+  #metadata: Metadata;
+  #identityChange: "destroy" | "regenerate" | undefined;
 
   /** Flashes set during this request: readable here without being consumed. */
   readonly #flashedHere = new Set<string>();
@@ -78,7 +98,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   #commitsUnderWay = 0;
   #committedHeader: string | undefined;
 
-  private constructor(storage: SessionStorage<Value, Metadata>, stored: StoredSession<Value>, metadata: Metadata) {
+  private constructor(storage: StorageWithLifecycle<Value, Metadata>, stored: StoredSession<Value>, metadata: Metadata) {
     this.#storage = storage;
     this.#stored = stored;
     this.#metadata = metadata;
@@ -132,6 +152,20 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#changeCount++;
   }
 
+  destroy(): void {
+    this.#identityChange = "destroy";
+    this.#stored.content.clear();
+    this.#stored.flashedKeys.clear();
+    this.#flashedHere.clear();
+    this.#flashesShown.clear();
+    this.#changeCount++;
+  }
+
+  regenerate(): void {
+    this.#identityChange ??= "regenerate";
+    this.#changeCount++;
+  }
+
   commit(): Promise<string> {
     // Commits run one after another, so a later one always writes the later state.
     const previous = this.#lastCommit?.catch(() => undefined) ?? Promise.resolve(undefined);
@@ -178,11 +212,29 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#flashesShown.clear();
     const changeCount = this.#changeCount;
     const fingerprint = fingerprintOf(this.#stored);
-    const header = await this.#storage.toHeader(this.#stored, this.#metadata);
+    const identityChange = this.#identityChange;
+    this.#identityChange = undefined;
+    const header = identityChange ? await this.#writeUnderNewIdentity() : await this.#storage.toHeader(this.#stored, this.#metadata);
     this.#committedChangeCount = changeCount;
     this.#fingerprint = fingerprint;
     this.#committedHeader = header;
     return header;
+  }
+
+  /**
+   * Ends the old identity in the storage, then takes a fresh one, as a request without
+   * a cookie would get. A destroyed session that was given no new values ends there:
+   * the storage's ending header (a cookie deletion) is the answer.
+   */
+  async #writeUnderNewIdentity(): Promise<string> {
+    const storage = this.#storage;
+    const endingHeader = storage.destroy
+      ? await storage.destroy(this.#metadata)
+      : await storage.toHeader(emptySession(), this.#metadata);
+    const [, freshMetadata] = await storage.fromHeader(undefined);
+    this.#metadata = freshMetadata as Metadata;
+    if (this.#stored.content.size === 0) return endingHeader;
+    return storage.toHeader(this.#stored, this.#metadata);
   }
 
   #forgetFlash(key: string): void {

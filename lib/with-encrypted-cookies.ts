@@ -1,22 +1,28 @@
 import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from "./cookie/cookie-options.js";
-import { maxCookieBytes, readCookie, serializeSessionCookie } from "./cookie/cookie-header.js";
+import { maxCookieBytes, readCookieValues, serializeCookieDeletion, serializeSessionCookie } from "./cookie/cookie-header.js";
 import { createCookieCipher } from "./encryption/cookie-cipher.js";
 import { CookieTooLargeError } from "./errors.js";
+import { emptySession } from "./session-changes.js";
+import { createSessionLifetime, type Clock } from "./session-lifetime.js";
 import type { SessionStorage } from "./session-storage.js";
 
 /** What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata. */
 export type EncryptedCookieMetadata<InnerMetadata> = {
   /** The wrapped storage's metadata. */
   inner: InnerMetadata;
-  /** When the session started, in ms since the epoch. */
+  /** When the session started, in ms since the epoch: the absolute timeout counts from here. */
   createdAt: number;
+  /** When the cookie the client sent expires; `undefined` for a session that has no cookie yet. */
+  expiresAt: number | undefined;
   /** The cookie was sealed under a retired secret: commit re-encrypts it under the current one. */
   needsReseal: boolean;
 };
 
-/** The resolved cookie settings, for storages built on `withEncryptedCookies`. */
+/** A storage behind one encrypted cookie, with its resolved cookie settings. */
 export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> & {
   readonly cookie: ResolvedCookieOptions;
+  /** Ends the session: the wrapped storage forgets it, and the returned `Set-Cookie` deletes the cookie. */
+  destroy(metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
 };
 
 /**
@@ -26,6 +32,7 @@ export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value,
  * no valid, unexpired cookie) and returns the string to seal.
  *
  * Cookie settings are checked here, at start-up; see `CookieOptions` for defaults.
+ * `clock` (ms since the epoch, default `Date.now`) lets tests move time forward.
  *
  * @example
  * const ids = new Map<string, StoredSession<unknown>>();
@@ -46,44 +53,68 @@ export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value,
 export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   cookie,
   storage,
+  clock,
 }: {
   cookie: CookieOptions;
-  storage: SessionStorage<Value, InnerMetadata>;
+  storage: SessionStorage<Value, InnerMetadata> & { destroy?(metadata: InnerMetadata): Promise<unknown> };
+  clock?: Clock;
 }): EncryptedCookieStorage<Value, InnerMetadata> {
   const options = resolveCookieOptions(cookie);
   const cipher = createCookieCipher(options.secrets, options.name);
-  const lifetime = options.maxAge * 1000;
+  const lifetime = createSessionLifetime(options, clock);
+
+  /** The first token that decrypts and has not expired: an expired cookie reads as no cookie. */
+  const openFirstLiveCookie = async (tokens: string[]) => {
+    for (const token of tokens) {
+      const opened = await cipher.open(token);
+      const envelope = opened && openEnvelope(opened.plaintext);
+      if (envelope && !lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) {
+        return { ...envelope, needsReseal: !opened.isSealedWithCurrentKey };
+      }
+    }
+    return undefined;
+  };
 
   return {
     cookie: options,
 
     async fromHeader(header) {
-      const token = readCookie(header, options.name);
-      const opened = token === undefined ? undefined : await cipher.open(token);
-      const envelope = opened && openEnvelope(opened.plaintext);
-      // An expired cookie reads as no cookie, even if a client keeps sending it.
-      const live = envelope && envelope.expiresAt > Date.now() ? envelope : undefined;
+      const live = await openFirstLiveCookie(readCookieValues(header, options.name));
       const [session, inner] = await storage.fromHeader(live?.value);
       const metadata: EncryptedCookieMetadata<InnerMetadata> = {
         inner: inner as InnerMetadata,
-        createdAt: live?.createdAt ?? Date.now(),
-        needsReseal: live !== undefined && !opened?.isSealedWithCurrentKey,
+        createdAt: live?.createdAt ?? lifetime.now(),
+        expiresAt: live?.expiresAt,
+        needsReseal: live?.needsReseal ?? false,
       };
       return [session, metadata];
     },
 
     async toHeader(session, metadata) {
       const value = await storage.toHeader(session, metadata.inner);
-      const expiresAt = Date.now() + lifetime;
+      const expiresAt = lifetime.expiresAt(metadata.createdAt);
       const token = await cipher.seal(sealEnvelope({ createdAt: metadata.createdAt, expiresAt, value }));
-      const header = serializeSessionCookie(options, token, expiresAt);
+      const header = serializeSessionCookie(options, token, expiresAt, lifetime.now());
       if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
+      metadata.expiresAt = expiresAt;
       metadata.needsReseal = false;
       return header;
     },
 
     needsCommit(metadata) {
-      return metadata.needsReseal || (storage.needsCommit?.(metadata.inner) ?? false);
+      const { createdAt, expiresAt, needsReseal, inner } = metadata;
+      return (
+        needsReseal ||
+        (expiresAt !== undefined && lifetime.isRenewalDue(createdAt, expiresAt)) ||
+        (storage.needsCommit?.(inner) ?? false)
+      );
+    },
+
+    async destroy(metadata) {
+      // A wrapped storage without destroy() forgets the session by storing it empty.
+      if (storage.destroy) await storage.destroy(metadata.inner);
+      else await storage.toHeader(emptySession(), metadata.inner);
+      return serializeCookieDeletion(options);
     },
   };
 }

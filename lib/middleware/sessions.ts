@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SessionConfigError, SessionNotLoadedError } from "../errors.js";
+import { SessionConfigError, SessionNotLoadedError, unknownOptionError } from "../errors.js";
 import { readRequestHeader, validateHeaderName } from "../request-header.js";
 import type { SessionStorage } from "../session-storage.js";
 import { TrackedSessionStore, type SessionRecord, type SessionStore } from "../session-store.js";
@@ -33,7 +33,7 @@ export type SessionsOptions = {
 type NextFunction = (error?: unknown) => void;
 
 /** A `(req, res, next)` middleware for Express, Connect or `node:http`, with typed access to the session. */
-export type SessionMiddleware<Data extends SessionRecord<unknown>, Flash extends SessionRecord<unknown>> = {
+export type SessionMiddleware<Data extends object, Flash extends object> = {
   (req: IncomingMessage, res: ServerResponse, next: NextFunction): void;
   /**
    * The session of `req`, typed with the middleware's `Data` and `Flash`.
@@ -66,8 +66,8 @@ const knownOptions = new Set(["storage", "headerName", "responseHeaderName"]);
  * app.get("/", (req, res) => res.send(session.sessionOf(req).get("message") ?? ""));
  */
 export function sessions<
-  Data extends SessionRecord<unknown> = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
-  Flash extends SessionRecord<unknown> = Data,
+  Data extends object = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  Flash extends object = Data,
 >(options: SessionsOptions): SessionMiddleware<Data, Flash> {
   const { storage, requestHeader, responseHeader } = validateOptions(options);
   const sessionsByRequest = new WeakMap<IncomingMessage, TrackedSessionStore<unknown, unknown>>();
@@ -133,9 +133,7 @@ function validateOptions(options: SessionsOptions) {
     throw new SessionConfigError("options", "expected { storage }, e.g. sessions({ storage: createCookieSessionStorage({ cookie }) }).");
   }
   for (const key of Object.keys(options)) {
-    if (!knownOptions.has(key)) {
-      throw new SessionConfigError(key, `unknown option. Known options: ${[...knownOptions].join(", ")}.`);
-    }
+    if (!knownOptions.has(key)) throw unknownOptionError("", key, knownOptions);
   }
   const { storage } = options;
   if (typeof storage?.fromHeader !== "function" || typeof storage.toHeader !== "function") {

@@ -1,6 +1,8 @@
 import type { CookieOptions } from "../cookie/cookie-options.js";
 import { SessionValueNotSerializableError } from "../errors.js";
 import { findNotSerializable, type Serializable } from "../serializable.js";
+import { emptySession } from "../session-changes.js";
+import type { Clock } from "../session-lifetime.js";
 import type { SessionStorage, StoredSession } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
@@ -16,10 +18,13 @@ import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encry
  */
 export function createCookieSessionStorage({
   cookie,
+  clock,
 }: {
   cookie: CookieOptions;
+  /** ms since the epoch; default `Date.now`. For tests that move time forward. */
+  clock?: Clock;
 }): EncryptedCookieStorage<Serializable, undefined> {
-  return withEncryptedCookies({ cookie, storage: jsonSessionStorage });
+  return withEncryptedCookies({ cookie, storage: jsonSessionStorage, clock });
 }
 
 /** Alias of `createCookieSessionStorage`, the name used in the seed's examples. */
@@ -42,10 +47,6 @@ const jsonSessionStorage: SessionStorage<Serializable> = {
     return JSON.stringify(json);
   },
 };
-
-function emptySession(): StoredSession<Serializable> {
-  return { content: new Map(), flashedKeys: new Set() };
-}
 
 function parseSession(json: string): StoredSession<Serializable> {
   let parsed: Partial<SessionJson>;
