@@ -163,7 +163,7 @@ describe("the example app", () => {
     expect(accepted.text).toContain(`Signed in as <strong>${"y".repeat(40)}</strong>`);
   });
 
-  test("logging out says 'Signed out' once and shows the login form again; the counter carries on", async () => {
+  test("logging out ends the session: 'Signed out' once, the login form again, and the counter starts over", async () => {
     const browser = visitor();
     await browser.get("/");
     await browser.post("/login", { name: "Ada" });
@@ -177,11 +177,12 @@ describe("the example app", () => {
     expect(page.text).toContain('<p class="flash" role="status">Signed out</p>');
     expect(page.text).toContain(loginForm);
     expect(page.text).not.toContain("Signed in as");
-    expect(visitsOn(page)).toBe(3);
+    expect(visitsOn(page)).toBe(1);
 
     const reload = await browser.get("/");
     expect(reload.text).not.toContain("Signed out");
     expect(reload.text).toContain(loginForm);
+    expect(visitsOn(reload)).toBe(2);
   });
 
   test("a forged or tampered cookie is a fresh, signed-out visit", async () => {

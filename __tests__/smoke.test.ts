@@ -21,3 +21,24 @@ describe("the contract's first example", () => {
     expect(setCookieFor(again)).toBeUndefined();
   });
 });
+
+describe("the seed page's snippet, with only the import path changed", () => {
+  test("getSessionStore(CookieSessionStorage({ cookie })) returns a per-request session", async () => {
+    const { CookieSessionStorage, getSessionStore } = await import("../lib/index.js");
+    const getSession = getSessionStore(
+      CookieSessionStorage({
+        cookie: {
+          name: "session-cookie-name",
+          secret: "a secret to encrypt the session contents",
+        },
+      }),
+    );
+    const request = new Request("http://localhost/");
+    const session = await getSession(request);
+    session.set("theme", "dark");
+    const header = await session.commit();
+    expect(header).toMatch(/^session-cookie-name=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+;/);
+    const next = await getSession(new Request("http://localhost/", { headers: { cookie: header.split(";")[0]! } }));
+    expect(next.get("theme")).toBe("dark");
+  });
+});

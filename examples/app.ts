@@ -52,6 +52,8 @@ export function createApp({ secret = randomBytes(32).toString("base64url"), secu
     } else if ([...name].length > maxNameLength) {
       s.flash("message", `Your name can have at most ${maxNameLength} characters.`);
     } else {
+      // A new session id at login: an id planted or seen before cannot ride into the signed-in session.
+      s.regenerate();
       s.set("user", { name });
       s.flash("message", `Welcome back, ${name}`);
     }
@@ -61,7 +63,8 @@ export function createApp({ secret = randomBytes(32).toString("base64url"), secu
 
   app.post("/logout", (req, res) => {
     const s = session.sessionOf(req);
-    s.unset("user");
+    // Ends the session (the visit counter too); the flash below starts a fresh one.
+    s.destroy();
     s.flash("message", "Signed out");
     res.redirect("/");
   });
