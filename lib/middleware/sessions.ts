@@ -3,6 +3,9 @@ import { SessionConfigError, SessionNotLoadedError, unknownOptionError } from ".
 import { readRequestHeader, validateHeaderName } from "../request-header.js";
 import type { SessionStorage } from "../session-storage.js";
 import { TrackedSessionStore, type SessionRecord, type SessionStore } from "../session-store.js";
+// Under another name inside `declare global`: @types/express-session declares a global
+// `Express.SessionStore`, which would shadow ours there.
+import type { SessionStore as RemasteredSessionStore } from "../session-store.js";
 import { holdResponse } from "./hold-response.js";
 
 declare global {
@@ -13,7 +16,7 @@ declare global {
        * The session of this request, loaded by the `sessions()` middleware. For typed keys,
        * use `middleware.sessionOf(req)` of a `sessions<Data, Flash>()` middleware.
        */
-      session: SessionStore<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      session: RemasteredSessionStore<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     }
   }
 }
@@ -70,7 +73,10 @@ export function sessions<
   Flash extends object = Data,
 >(options: SessionsOptions): SessionMiddleware<Data, Flash> {
   const { storage, requestHeader, responseHeader } = validateOptions(options);
-  const sessionsByRequest = new WeakMap<IncomingMessage, TrackedSessionStore<unknown, unknown>>();
+  // Each middleware keeps its session on the request under its own symbol: a WeakMap
+  // would do too, but weak keys that die by the thousand per second cost the GC dearly.
+  const sessionKey = Symbol("remastered-sessions");
+  type RequestWithSession = IncomingMessage & { [sessionKey]?: TrackedSessionStore<unknown, unknown>; session?: unknown };
 
   const attachHeader = (res: ServerResponse, header: string | undefined) => {
     if (header === undefined) return;
@@ -84,11 +90,11 @@ export function sessions<
     if (!cookies.includes(header)) res.setHeader("set-cookie", [...cookies, header]);
   };
 
-  const middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction): void => {
-    if (sessionsByRequest.has(req)) return next(); // mounted twice on one route
+  const middleware = (req: RequestWithSession, res: ServerResponse, next: NextFunction): void => {
+    if (req[sessionKey]) return next(); // mounted twice on one route
     TrackedSessionStore.open(storage, readRequestHeader(req, requestHeader)).then((session) => {
-      sessionsByRequest.set(req, session);
-      (req as IncomingMessage & { session: unknown }).session = session;
+      req[sessionKey] = session;
+      req.session = session;
       holdResponse(res, {
         beforeHeaders() {
           if (!session.hasPendingChanges()) {
@@ -121,7 +127,7 @@ export function sessions<
 
   return Object.assign(middleware, {
     sessionOf(req: IncomingMessage) {
-      const session = sessionsByRequest.get(req);
+      const session = (req as RequestWithSession)[sessionKey];
       if (!session) throw new SessionNotLoadedError();
       return session as unknown as SessionStore<unknown, Data, Flash>;
     },
