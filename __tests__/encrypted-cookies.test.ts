@@ -42,12 +42,17 @@ function protectedHeaderOf(token: string): Record<string, unknown> {
   return JSON.parse(decoder.decode(base64url.decode(token.split(".")[0]!)));
 }
 
-/** Opens one of our tokens with jose alone, and splits our envelope `createdAt.expiresAt.json`. */
+/**
+ * Opens one of our tokens with jose alone, and splits our envelope `createdAt.expiresAt.text`,
+ * the text being the content's JSON, then a newline and the flashed keys when there are any.
+ */
 async function openWithJose(token: string, secret = testSecret, name = "sid") {
   const { plaintext, protectedHeader } = await compactDecrypt(token, await deriveCookieKey(secret, name).key);
   const match = /^(\d+)\.(\d+)\.(.*)$/s.exec(decoder.decode(plaintext));
   if (!match) throw new Error(`not our envelope: ${decoder.decode(plaintext)}`);
-  return { protectedHeader, createdAt: Number(match[1]), expiresAt: Number(match[2]), json: JSON.parse(match[3]!) };
+  const [content, flashed] = match[3]!.split("\n");
+  const json = { d: JSON.parse(content!), ...(flashed === undefined ? {} : { f: JSON.parse(flashed) }) };
+  return { protectedHeader, createdAt: Number(match[1]), expiresAt: Number(match[2]), json };
 }
 
 /** The attributes of a Set-Cookie value, by name (valueless flags map to `true`). */
@@ -96,7 +101,7 @@ describe("the cookie is a compact JWE", () => {
   test("our storage opens a token that jose sealed with the derived key and our envelope, flash included", async () => {
     const derived = deriveCookieKey(testSecret, "sid");
     const now = Date.now();
-    const plaintext = `${now}.${now + 60_000}.${JSON.stringify({ d: { user: { id: 7 }, message: "from jose" }, f: ["message"] })}`;
+    const plaintext = `${now}.${now + 60_000}.${JSON.stringify({ user: { id: 7 }, message: "from jose" })}\n${JSON.stringify(["message"])}`;
     const token = await new CompactEncrypt(new TextEncoder().encode(plaintext))
       .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid: derived.id })
       .encrypt(await derived.key);

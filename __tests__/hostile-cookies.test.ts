@@ -23,9 +23,9 @@ const b64 = (input: string | Uint8Array | object): string =>
 /** A fixed byte string, so forged tokens are the same on every run. */
 const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
 
-/** The plaintext our cookie storage seals: `createdAt.expiresAt.{"d":content}`. */
+/** The plaintext our cookie storage seals: `createdAt.expiresAt.{content JSON}` (flashed keys would follow a newline). */
 function envelope(content: object, { createdAt = Date.now(), lifetimeMs = 3_600_000 } = {}): string {
-  return `${createdAt}.${createdAt + lifetimeMs}.${JSON.stringify({ d: content })}`;
+  return `${createdAt}.${createdAt + lifetimeMs}.${JSON.stringify(content)}`;
 }
 
 /** Our envelope around any text, with a full lifetime left (so no renewal cookie is due). */
@@ -271,9 +271,11 @@ const hostileCookies: HostileCase[] = [
     async ({ key, kid }) =>
       `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, envelope({ user }, { createdAt: Date.now() - 7_200_000 }), key)}`,
   ],
-  ["real key: an envelope with broken JSON", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope('{"d":'), key)}`],
+  ["real key: an envelope with broken JSON", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope('{"user":'), key)}`],
   ["real key: an envelope holding JSON null", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope("null"), key)}`],
-  ["real key: an envelope whose d is a string", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope('{"d":"user"}'), key)}`],
+  ["real key: an envelope whose content is a string", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope('"user"'), key)}`],
+  ["real key: an envelope whose content is an array", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope("[1,2]"), key)}`],
+  ["real key: an envelope whose flashed keys are not an array", async ({ key, kid }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM", kid }, rawEnvelope('{"user":1}\n{"user":1}'), key)}`],
 ];
 
 /** A PBES2 JWE asking for 10 million PBKDF2 iterations: seconds of CPU if anyone ran them. */
@@ -304,7 +306,7 @@ describe("the refusals are for the stated reason, and cheap", () => {
     await expectEmptySession(`sid=${zipped}`);
     // The zipped token is a well-formed compressed JWE: jose opens it when decompression is allowed.
     const inflated = await compactDecrypt(zipped, ctx.key, { maxDecompressedLength: 10_000 });
-    expect(new TextDecoder().decode(inflated.plaintext)).toMatch(/^\d+\.\d+\.\{"d":\{"user":/);
+    expect(new TextDecoder().decode(inflated.plaintext)).toMatch(/^\d+\.\d+\.\{"user":/);
   });
 
   test("jose sealing with the real key and kid is read (the control for the re-keyed and unknown-kid cases)", async () => {

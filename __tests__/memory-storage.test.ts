@@ -135,6 +135,30 @@ describe("the memory storage", () => {
     console.log(`memory storage: 100000 sessions opened, ${storage.size} kept, heap grew ${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB`);
   }, 60_000);
 
+  test("a write keeps the id, so the client's token is sent back as it is until renewal is due", async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const app = appWithSessions(
+      (app) => {
+        app.post("/count", (req, res) => {
+          req.session.set("count", ((req.session.get("count") as number | undefined) ?? 0) + 1);
+          res.json({ count: req.session.get("count") });
+        });
+      },
+      { storage: createMemorySessionStorage({ cookie: testCookie({ maxAge: 600 }), clock: () => now }) },
+    );
+    const first = await request(app).post("/count");
+    now += 60_000;
+    const second = await request(app).post("/count").set("Cookie", cookiePair(first));
+    expect(second.body).toEqual({ count: 2 });
+    expect(cookiePair(second)).toBe(cookiePair(first)); // no new encryption for the same id
+    expect(setCookieFor(second)).toMatch(/Max-Age=540/); // the same expiry, counted from now
+    now += 250_000; // 290 s left: at most half of maxAge, renewal due
+    const renewed = await request(app).post("/count").set("Cookie", cookiePair(second));
+    expect(renewed.body).toEqual({ count: 3 });
+    expect(cookiePair(renewed)).not.toBe(cookiePair(second));
+    expect(setCookieFor(renewed)).toMatch(/Max-Age=600/);
+  });
+
   test.each([0, -1, 1.5, Number.NaN])("maxSessions %p fails at start-up", (maxSessions) => {
     expect(() => createMemorySessionStorage({ cookie: testCookie(), maxSessions })).toThrow(SessionConfigError);
   });

@@ -20,6 +20,7 @@ export type SessionLifetime = {
 export function createSessionLifetime(options: ResolvedCookieOptions, clock: Clock = Date.now): SessionLifetime {
   const idle = options.maxAge * 1000;
   const absolute = options.absoluteTimeout * 1000;
+  // Inclusive: a client active exactly every renewThreshold seconds keeps its session.
   const renewBelow = options.renewThreshold * 1000;
   const tolerance = options.clockTolerance * 1000;
 
@@ -36,7 +37,7 @@ export function createSessionLifetime(options: ResolvedCookieOptions, clock: Clo
     isRenewalDue(createdAt, expiry) {
       const remaining = expiry - clock();
       // Near the absolute timeout a renewal gains nothing: don't send a cookie for it.
-      return remaining < renewBelow && expiresAt(createdAt) > expiry + 1000;
+      return remaining <= renewBelow && expiresAt(createdAt) > expiry + 1000;
     },
   };
 }

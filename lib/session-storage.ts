@@ -39,6 +39,13 @@ export interface SessionStorage<Value, Metadata = undefined> {
    * when the session changed.
    */
   needsCommit?(metadata: Metadata): boolean;
+  /**
+   * Optional (an extension): whether the session's values differ from what this storage
+   * last read or wrote, values mutated in place included. Without it, the store compares
+   * a JSON snapshot taken at load. A storage that keeps values by reference can answer
+   * `false`: a mutated object is already the stored one.
+   */
+  hasChanged?(session: StoredSession<Value>, metadata: Metadata): boolean;
 }
 
 /** The `Value` type of a storage. */

@@ -92,7 +92,10 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   readonly #flashesShown = new Set<string>();
   #changeCount = 0;
   #committedChangeCount = 0;
-  /** The content as JSON when last loaded or committed: reveals values mutated in place. */
+  /**
+   * The content as JSON when last loaded or committed, to reveal values mutated in
+   * place; only for storages that cannot tell themselves (no `hasChanged`).
+   */
   #fingerprint: string | undefined;
   #lastCommit: Promise<string> | undefined;
   #commitsUnderWay = 0;
@@ -102,7 +105,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#storage = storage;
     this.#stored = stored;
     this.#metadata = metadata;
-    this.#fingerprint = fingerprintOf(stored);
+    this.#fingerprint = this.#fingerprintIfNeeded();
   }
 
   static async open<Value, Metadata>(
@@ -184,7 +187,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     return (
       this.#commitsUnderWay > 0 ||
       this.#changeCount !== this.#committedChangeCount ||
-      fingerprintOf(this.#stored) !== this.#fingerprint ||
+      this.#hasChangedInPlace() ||
       (this.#storage.needsCommit?.(this.#metadata) ?? false)
     );
   }
@@ -211,7 +214,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     }
     this.#flashesShown.clear();
     const changeCount = this.#changeCount;
-    const fingerprint = fingerprintOf(this.#stored);
+    const fingerprint = this.#fingerprintIfNeeded();
     const identityChange = this.#identityChange;
     this.#identityChange = undefined;
     const header = identityChange ? await this.#writeUnderNewIdentity() : await this.#storage.toHeader(this.#stored, this.#metadata);
@@ -235,6 +238,16 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#metadata = freshMetadata as Metadata;
     if (this.#stored.content.size === 0) return endingHeader;
     return storage.toHeader(this.#stored, this.#metadata);
+  }
+
+  #hasChangedInPlace(): boolean {
+    const { hasChanged } = this.#storage;
+    if (hasChanged) return hasChanged.call(this.#storage, this.#stored, this.#metadata);
+    return fingerprintOf(this.#stored) !== this.#fingerprint;
+  }
+
+  #fingerprintIfNeeded(): string | undefined {
+    return this.#storage.hasChanged ? undefined : fingerprintOf(this.#stored);
   }
 
   #forgetFlash(key: string): void {

@@ -1,10 +1,15 @@
 import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from "./cookie/cookie-options.js";
-import { maxCookieBytes, readCookieValues, serializeCookieDeletion, serializeSessionCookie } from "./cookie/cookie-header.js";
+import {
+  createSessionCookieSerializer,
+  maxCookieBytes,
+  readCookieValues,
+  serializeCookieDeletion,
+} from "./cookie/cookie-header.js";
 import { createCookieCipher } from "./encryption/cookie-cipher.js";
 import { CookieTooLargeError } from "./errors.js";
 import { emptySession } from "./session-changes.js";
 import { createSessionLifetime, type Clock } from "./session-lifetime.js";
-import type { SessionStorage } from "./session-storage.js";
+import type { SessionStorage, StoredSession } from "./session-storage.js";
 
 /** What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata. */
 export type EncryptedCookieMetadata<InnerMetadata> = {
@@ -14,6 +19,9 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
   createdAt: number;
   /** When the cookie the client sent expires; `undefined` for a session that has no cookie yet. */
   expiresAt: number | undefined;
+  /** The token the client sent (or the last one sealed) and the wrapped storage's value inside it. */
+  token: string | undefined;
+  sealedValue: string | undefined;
   /** The cookie was sealed under a retired secret: commit re-encrypts it under the current one. */
   needsReseal: boolean;
 };
@@ -62,6 +70,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   const options = resolveCookieOptions(cookie);
   const cipher = createCookieCipher(options.secrets, options.name);
   const lifetime = createSessionLifetime(options, clock);
+  const serializer = createSessionCookieSerializer(options);
 
   /** The first token that decrypts and has not expired: an expired cookie reads as no cookie. */
   const openFirstLiveCookie = async (tokens: string[]) => {
@@ -69,7 +78,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
       const opened = await cipher.open(token);
       const envelope = opened && openEnvelope(opened.plaintext);
       if (envelope && !lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) {
-        return { ...envelope, needsReseal: !opened.isSealedWithCurrentKey };
+        return { ...envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
       }
     }
     return undefined;
@@ -85,6 +94,8 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
         inner: inner as InnerMetadata,
         createdAt: live?.createdAt ?? lifetime.now(),
         expiresAt: live?.expiresAt,
+        token: live?.token,
+        sealedValue: live?.value,
         needsReseal: live?.needsReseal ?? false,
       };
       return [session, metadata];
@@ -92,12 +103,17 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
 
     async toHeader(session, metadata) {
       const value = await storage.toHeader(session, metadata.inner);
-      const expiresAt = lifetime.expiresAt(metadata.createdAt);
-      const token = await cipher.seal(sealEnvelope({ createdAt: metadata.createdAt, expiresAt, value }));
-      const header = serializeSessionCookie(options, token, expiresAt, lifetime.now());
+      const { createdAt, token, sealedValue, expiresAt, needsReseal } = metadata;
+      // A server-side storage's id is unchanged by most writes: the client's token still says
+      // everything, so it is sent again as it is, with no new encryption, until renewal is due.
+      if (token !== undefined && value === sealedValue && expiresAt !== undefined && !needsReseal && !lifetime.isRenewalDue(createdAt, expiresAt)) {
+        return serializer.cookie(token, expiresAt, lifetime.now());
+      }
+      const newExpiresAt = lifetime.expiresAt(createdAt);
+      const newToken = await cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
+      const header = serializer.cookie(newToken, newExpiresAt, lifetime.now());
       if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
-      metadata.expiresAt = expiresAt;
-      metadata.needsReseal = false;
+      Object.assign(metadata, { expiresAt: newExpiresAt, token: newToken, sealedValue: value, needsReseal: false });
       return header;
     },
 
@@ -109,6 +125,13 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
         (storage.needsCommit?.(inner) ?? false)
       );
     },
+
+    // Offered only when the wrapped storage can tell; otherwise the store compares snapshots.
+    ...(storage.hasChanged && {
+      hasChanged(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>) {
+        return storage.hasChanged!(session, metadata.inner);
+      },
+    }),
 
     async destroy(metadata) {
       // A wrapped storage without destroy() forgets the session by storing it empty.

@@ -25,19 +25,26 @@ export function readCookieValues(header: string | undefined, name: string): stri
   return values;
 }
 
-/** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
-export function serializeSessionCookie(options: ResolvedCookieOptions, value: string, expiresAt: number, now: number): string {
-  return serialize(options.name, value, {
-    maxAge: Math.max(0, Math.round((expiresAt - now) / 1000)),
-    expires: new Date(expiresAt),
+/**
+ * Writes the session's `Set-Cookie` values. The attributes that never change are
+ * serialised once, with the `cookie` package's checks, when the storage is created;
+ * a commit then only joins strings (session tokens are base64url and dots: nothing to escape).
+ */
+export function createSessionCookieSerializer(options: ResolvedCookieOptions) {
+  const constantAttributes = serialize(options.name, "", {
     path: options.path,
     domain: options.domain,
     httpOnly: options.httpOnly,
     secure: options.secure,
     sameSite: options.sameSite,
-    // Session tokens are base64url and dots: nothing to escape.
-    encode: String,
-  });
+  }).slice(`${options.name}=`.length);
+  return {
+    /** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
+    cookie(value: string, expiresAt: number, now: number): string {
+      const maxAge = Math.max(0, Math.round((expiresAt - now) / 1000));
+      return `${options.name}=${value}; Max-Age=${maxAge}; Expires=${new Date(expiresAt).toUTCString()}${constantAttributes}`;
+    },
+  };
 }
 
 /** A `Set-Cookie` value that makes the browser delete the session cookie. */

@@ -31,8 +31,8 @@ export type CookieOptions = {
    */
   absoluteTimeout?: number;
   /**
-   * An unchanged session is renewed (a new cookie, a storage write) only once its
-   * remaining idle lifetime falls below this many seconds. Default: half of `maxAge`.
+   * A session is renewed (a new cookie, a storage write) only once its remaining idle
+   * lifetime is at most this many seconds. Default: half of `maxAge`.
    */
   renewThreshold?: number;
   /**

@@ -1,6 +1,7 @@
-import { createCipheriv, randomBytes } from "node:crypto";
+import { createCipheriv } from "node:crypto";
 import { compactDecrypt, type CompactJWEHeaderParameters } from "jose";
 import { deriveCookieKey, type CookieKey } from "./cookie-keys.js";
+import { IvPool } from "./iv-pool.js";
 import { OpenedTokenCache } from "./opened-token-cache.js";
 
 /** What `open` found in a token. */
@@ -56,6 +57,7 @@ export function createCookieCipher(secrets: readonly string[], cookieName: strin
   const protectedHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM", kid: currentKey.id })).toString("base64url");
   const additionalData = Buffer.from(protectedHeader, "ascii");
   const cache = new OpenedTokenCache(openedTokenCacheSize);
+  const ivs = new IvPool();
 
   const keyForHeader = (header: CompactJWEHeaderParameters) => {
     // The key id picks the key: no trial decryption with every secret.
@@ -66,7 +68,7 @@ export function createCookieCipher(secrets: readonly string[], cookieName: strin
 
   return {
     async seal(plaintext) {
-      const iv = randomBytes(12);
+      const iv = ivs.next();
       const cipher = createCipheriv("aes-256-gcm", currentKey.keyObject, iv, { authTagLength: 16 });
       cipher.setAAD(additionalData);
       const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);

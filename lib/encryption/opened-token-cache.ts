@@ -8,7 +8,11 @@ import type { OpenedToken } from "./cookie-cipher.js";
  * Expiry is not decided here: the envelope inside is checked on every read.
  */
 export class OpenedTokenCache {
-  readonly #entries = new Map<string, OpenedToken>();
+  /**
+   * Keyed by the token's last part, its 16-byte authentication tag (unique per token),
+   * so a lookup hashes 22 characters, not the whole cookie; the full token is compared on a hit.
+   */
+  readonly #entries = new Map<string, { token: string; opened: OpenedToken }>();
   readonly #capacity: number;
 
   constructor(capacity: number) {
@@ -16,19 +20,23 @@ export class OpenedTokenCache {
   }
 
   get(token: string): OpenedToken | undefined {
-    const opened = this.#entries.get(token);
-    if (opened) {
-      this.#entries.delete(token);
-      this.#entries.set(token, opened);
-    }
-    return opened;
+    const key = tagOf(token);
+    const entry = this.#entries.get(key);
+    if (entry?.token !== token) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.opened;
   }
 
   add(token: string, opened: OpenedToken): void {
-    this.#entries.set(token, opened);
+    this.#entries.set(tagOf(token), { token, opened });
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
   }
+}
+
+function tagOf(token: string): string {
+  return token.slice(token.lastIndexOf(".") + 1);
 }

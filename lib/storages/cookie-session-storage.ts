@@ -6,6 +6,9 @@ import type { Clock } from "../session-lifetime.js";
 import type { SessionStorage, StoredSession } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
+/** The content's JSON as read or last written: comparing against it reveals values mutated in place. */
+export type CookieSessionMetadata = { contentJson: string };
+
 /**
  * Keeps the whole session in one encrypted cookie (compact JWE, AES-256-GCM): no
  * server state at all. The cookie must stay under 4096 bytes; larger sessions throw
@@ -23,40 +26,53 @@ export function createCookieSessionStorage({
   cookie: CookieOptions;
   /** ms since the epoch; default `Date.now`. For tests that move time forward. */
   clock?: Clock;
-}): EncryptedCookieStorage<Serializable, undefined> {
+}): EncryptedCookieStorage<Serializable, CookieSessionMetadata> {
   return withEncryptedCookies({ cookie, storage: jsonSessionStorage, clock });
 }
 
 /** Alias of `createCookieSessionStorage`, the name used in the seed's examples. */
 export const CookieSessionStorage = createCookieSessionStorage;
 
-/** The session as JSON: `{"d": content, "f": flashed keys}` (`f` omitted when empty); short keys keep the cookie small. */
-type SessionJson = { d: Record<string, Serializable>; f?: string[] };
+const emptyContentJson = "{}";
 
-const jsonSessionStorage: SessionStorage<Serializable> = {
-  async fromHeader(json) {
-    return [json ? parseSession(json) : emptySession()];
+/**
+ * The session as plain text: the content as a JSON object, then, only when there are
+ * flashes, a newline and their keys as a JSON array. JSON never contains a raw newline,
+ * and keeping the content's JSON whole lets a read reuse it as the change detector.
+ */
+const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = {
+  async fromHeader(text) {
+    const parsed = text ? parseSession(text) : undefined;
+    if (!parsed) return [emptySession(), { contentJson: emptyContentJson }];
+    return [parsed.session, { contentJson: parsed.contentJson }];
   },
-  async toHeader(session) {
+
+  async toHeader(session, metadata) {
     for (const [key, value] of session.content) {
       const problem = findNotSerializable(value, key);
       if (problem) throw new SessionValueNotSerializableError(key, problem.path, problem.reason);
     }
-    const json: SessionJson = { d: Object.fromEntries(session.content) };
-    if (session.flashedKeys.size > 0) json.f = [...session.flashedKeys];
-    return JSON.stringify(json);
+    const contentJson = JSON.stringify(Object.fromEntries(session.content));
+    metadata.contentJson = contentJson;
+    return session.flashedKeys.size === 0 ? contentJson : `${contentJson}\n${JSON.stringify([...session.flashedKeys])}`;
+  },
+
+  hasChanged(session, metadata) {
+    return JSON.stringify(Object.fromEntries(session.content)) !== metadata.contentJson;
   },
 };
 
-function parseSession(json: string): StoredSession<Serializable> {
-  let parsed: Partial<SessionJson>;
+function parseSession(text: string): { session: StoredSession<Serializable>; contentJson: string } | undefined {
+  const newline = text.indexOf("\n");
+  const contentJson = newline === -1 ? text : text.slice(0, newline);
   try {
-    parsed = JSON.parse(json);
+    const content: unknown = JSON.parse(contentJson);
+    const flashed: unknown = newline === -1 ? [] : JSON.parse(text.slice(newline + 1));
+    if (content === null || typeof content !== "object" || Array.isArray(content) || !Array.isArray(flashed)) return undefined;
+    const entries = new Map(Object.entries(content as Record<string, Serializable>));
+    const flashedKeys = new Set(flashed.filter((key): key is string => typeof key === "string" && entries.has(key)));
+    return { session: { content: entries, flashedKeys }, contentJson };
   } catch {
-    return emptySession();
+    return undefined;
   }
-  if (parsed === null || typeof parsed.d !== "object" || parsed.d === null) return emptySession();
-  const content = new Map(Object.entries(parsed.d));
-  const flashedKeys = new Set(Array.isArray(parsed.f) ? parsed.f.filter((key) => content.has(key)) : []);
-  return { content, flashedKeys };
 }

@@ -106,6 +106,9 @@ export function createMemorySessionStorage({
         return metadata.id;
       },
 
+      // Values are held by reference: an object mutated in place is already the stored one.
+      hasChanged: () => false,
+
       async destroy(metadata) {
         records.delete(metadata.id);
       },
