@@ -5,15 +5,19 @@ import type { Workload } from "./workloads.js";
 
 export type RunStatus = "valid" | "invalid" | "too-large";
 
-/** One variant, one workload, one round, on one node binary. */
-export type RunRecord = {
-  round: number;
+/** Which variant, workload and node binary a result is about, and whether it counts. */
+type ResultIdentity = {
   node: string;
   nodeVersion: string | undefined;
   workload: string;
   variant: string;
   status: RunStatus;
   reasons: string[];
+};
+
+/** One variant, one workload, one round, on one node binary. */
+export type RunRecord = ResultIdentity & {
+  round: number;
   probe?: Probe;
   load?: LoadResult;
   rssBytes?: number;
@@ -23,13 +27,7 @@ export type RunRecord = {
 };
 
 /** A variant on a workload and a node, over all rounds (medians). */
-export type Summary = {
-  node: string;
-  nodeVersion: string | undefined;
-  workload: string;
-  variant: string;
-  status: RunStatus;
-  reasons: string[];
+export type Summary = ResultIdentity & {
   rounds: number;
   ratio?: number;
   requestsPerSecond?: number;
