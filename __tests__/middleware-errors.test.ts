@@ -2,6 +2,7 @@
 import { describe, expect, test } from "@jest/globals";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import express4 from "express4";
+import { spawnSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -365,3 +366,14 @@ async function rawGet(
     await new Promise((resolve) => server.close(resolve));
   }
 }
+
+describe("a commit the handler starts without awaiting it", () => {
+  test("fails into the error handler at response time, and does not crash the process", () => {
+    // A child process: jest intercepts unhandled rejections, Node's default ends the process.
+    const script = fileURLToPath(new URL("./scripts/unawaited-failing-commit.ts", import.meta.url));
+    const child = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 20_000 });
+    expect(child.stderr).not.toMatch(/unhandled|storage is down\n\s+at /i);
+    expect(child.stdout.trim()).toBe("status 500: storage is down");
+    expect(child.status).toBe(0);
+  });
+});

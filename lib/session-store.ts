@@ -174,6 +174,10 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     const previous = this.#lastCommit?.catch(() => undefined) ?? Promise.resolve(undefined);
     this.#commitsUnderWay++;
     const commit = previous.then(() => this.#write()).finally(() => this.#commitsUnderWay--);
+    // A caller that does not await (`void session.commit()`) must not crash the process with
+    // an unhandled rejection: the failed change stays pending, and the middleware's own
+    // commit retries it and hands the error to next(err). Awaiting callers still get it.
+    commit.catch(() => undefined);
     this.#lastCommit = commit;
     return commit;
   }
