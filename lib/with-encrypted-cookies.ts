@@ -3,7 +3,6 @@ import {
   createSessionCookieSerializer,
   maxCookieBytes,
   readCookieValues,
-  serializeCookieDeletion,
 } from "./cookie/cookie-header.js";
 import { createCookieCipher } from "./encryption/cookie-cipher.js";
 import { CookieTooLargeError } from "./errors.js";
@@ -137,7 +136,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
       // A wrapped storage without destroy() forgets the session by storing it empty.
       if (storage.destroy) await storage.destroy(metadata.inner);
       else await storage.toHeader(emptySession(), metadata.inner);
-      return serializeCookieDeletion(options);
+      return serializer.deletion();
     },
   };
 }

@@ -38,24 +38,14 @@ export function createSessionCookieSerializer(options: ResolvedCookieOptions) {
     secure: options.secure,
     sameSite: options.sameSite,
   }).slice(`${options.name}=`.length);
-  return {
-    /** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
-    cookie(value: string, expiresAt: number, now: number): string {
-      const maxAge = Math.max(0, Math.round((expiresAt - now) / 1000));
-      return `${options.name}=${value}; Max-Age=${maxAge}; Expires=${new Date(expiresAt).toUTCString()}${constantAttributes}`;
-    },
+  /** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
+  const cookie = (value: string, expiresAt: number, now: number): string => {
+    const maxAge = Math.max(0, Math.round((expiresAt - now) / 1000));
+    return `${options.name}=${value}; Max-Age=${maxAge}; Expires=${new Date(expiresAt).toUTCString()}${constantAttributes}`;
   };
-}
-
-/** A `Set-Cookie` value that makes the browser delete the session cookie. */
-export function serializeCookieDeletion(options: ResolvedCookieOptions): string {
-  return serialize(options.name, "", {
-    maxAge: 0,
-    expires: new Date(0),
-    path: options.path,
-    domain: options.domain,
-    httpOnly: options.httpOnly,
-    secure: options.secure,
-    sameSite: options.sameSite,
-  });
+  return {
+    cookie,
+    /** A `Set-Cookie` value that makes the browser delete the session cookie: Max-Age=0, expired in 1970. */
+    deletion: (): string => cookie("", 0, 0),
+  };
 }
