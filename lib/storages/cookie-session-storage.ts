@@ -52,15 +52,20 @@ const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = 
       const problem = findNotSerializable(value, key);
       if (problem) throw new SessionValueNotSerializableError(key, problem.path, problem.reason);
     }
-    const contentJson = JSON.stringify(Object.fromEntries(session.content));
+    const contentJson = contentJsonOf(session);
     metadata.contentJson = contentJson;
     return session.flashedKeys.size === 0 ? contentJson : `${contentJson}\n${JSON.stringify([...session.flashedKeys])}`;
   },
 
   hasChanged(session, metadata) {
-    return JSON.stringify(Object.fromEntries(session.content)) !== metadata.contentJson;
+    return contentJsonOf(session) !== metadata.contentJson;
   },
 };
+
+/** The content as written into the cookie; hasChanged compares exactly this text, so both use it. */
+function contentJsonOf(session: StoredSession<Serializable>): string {
+  return JSON.stringify(Object.fromEntries(session.content));
+}
 
 function parseSession(text: string): { session: StoredSession<Serializable>; contentJson: string } | undefined {
   const newline = text.indexOf("\n");
