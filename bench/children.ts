@@ -30,7 +30,12 @@ function kill(child: ChildProcess): void {
 }
 
 /** The server's resident memory and what it counted since it started. */
-export type ServerSnapshot = { rss: number; counts: ServerCounts };
+export type ServerSnapshot = {
+  rss: number;
+  /** CPU time (user + system) the server used since it started, in µs. */
+  cpuMicros: number;
+  counts: ServerCounts;
+};
 
 export type ServerChild = {
   port: number;
@@ -95,7 +100,7 @@ export async function startServer(options: {
       } else {
         const reply = answer;
         answer = undefined;
-        reply?.({ rss: message.rss, counts: message.counts });
+        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts });
       }
     });
     child.on("exit", (code, signal) => {

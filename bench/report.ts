@@ -21,6 +21,8 @@ export type RunRecord = ResultIdentity & {
   probe?: Probe;
   load?: LoadResult;
   rssBytes?: number;
+  /** The server's CPU time (user + system) per request under load, in µs. */
+  cpuMicrosPerRequest?: number;
   server?: ServerCounts;
   /** Requests/s over bare Express's in the same round, workload and node. */
   ratio?: number;
@@ -37,6 +39,7 @@ export type Summary = ResultIdentity & {
   setCookieWriteBytes?: number;
   setCookieReadBytes?: number;
   rssMB?: number;
+  cpuMicrosPerRequest?: number;
 };
 
 export type ReportMeta = {
@@ -102,6 +105,7 @@ export function summarize(runs: RunRecord[], order: { nodes: string[]; workloads
                 requestsPerSecond: pick((run) => run.load?.requestsPerSecond),
                 p50: pick((run) => run.load?.p50),
                 p99: pick((run) => run.load?.p99),
+                cpuMicrosPerRequest: pick((run) => run.cpuMicrosPerRequest),
               }
             : {}),
           cookieBytes: pickAny((run) => run.probe?.cookieBytes),
@@ -123,6 +127,11 @@ function setCookieCell(summary: Summary, workload: Workload): string {
   const hasWrite = workload.cycle.some((request) => request.method === "POST");
   if (hasRead && hasWrite) return `${integer(summary.setCookieWriteBytes)} / ${integer(summary.setCookieReadBytes)}`;
   return integer(hasWrite ? summary.setCookieWriteBytes : summary.setCookieReadBytes);
+}
+
+function cpuAboveBare(row: Summary, bare: Summary | undefined): string {
+  if (row === bare || row.cpuMicrosPerRequest === undefined || bare?.cpuMicrosPerRequest === undefined) return "—";
+  return `+${(row.cpuMicrosPerRequest - bare.cpuMicrosPerRequest).toFixed(1)}`;
 }
 
 function statusCell(summary: Summary): string {
@@ -166,7 +175,9 @@ export function renderMarkdown(options: {
       `${settings.rounds} round${settings.rounds === 1 ? "" : "s"} with every variant in each round (interleaved). ` +
       `**req/s ÷ bare** is the variant's requests per second over bare Express's in the same round ` +
       `(median over rounds), higher is better; p50/p99 are latencies of the measured responses; Cookie and ` +
-      `Set-Cookie are bytes of the header values (all cookies added up); RSS is the server's resident memory after the run ` +
+      `Set-Cookie are bytes of the header values (all cookies added up); **CPU µs/req** is the server's CPU time ` +
+      `(user + system) per request under load, warm-up included, and **CPU − bare** what the session library adds to it ` +
+      `(less noisy than req/s on a shared machine); RSS is the server's resident memory after the run ` +
       `(it includes tsx's TypeScript loader, the same in every variant: compare it with bare's). ` +
       `Each connection carries its own session, and every measured request is checked to carry it: a variant with ` +
       `any request without a valid session is **INVALID** and not ranked; **TOO LARGE** means the session does not fit ` +
@@ -194,12 +205,13 @@ export function renderMarkdown(options: {
         "",
       );
       lines.push(
-        `| variant | req/s ÷ bare | req/s | p50 ms | p99 ms | Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare | p50 ms | p99 ms | Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
       );
       for (const row of rankRows(rows)) {
         lines.push(
-          `| ${row.variant} | ${fixed(row.ratio, 2)} | ${integer(row.requestsPerSecond)} | ${fixed(row.p50, 2)} | ` +
+          `| ${row.variant} | ${fixed(row.ratio, 2)} | ${integer(row.requestsPerSecond)} | ${fixed(row.cpuMicrosPerRequest, 1)} | ` +
+            `${cpuAboveBare(row, bare)} | ${fixed(row.p50, 2)} | ` +
             `${fixed(row.p99, 2)} | ${integer(row.cookieBytes)} | ${setCookieCell(row, workload)} | ${fixed(row.rssMB, 1)} | ${statusCell(row)} |`,
         );
       }

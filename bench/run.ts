@@ -176,6 +176,8 @@ async function measure(context: {
   let child: ServerChild | undefined;
   let before: ServerSnapshot | undefined;
   let after: ServerSnapshot | undefined;
+  /** Taken just before the load: CPU per request counts from here (warm-up included, as in requests). */
+  let loadStart: ServerSnapshot | undefined;
   try {
     if (shared) {
       if (!shared.child) throw new Error(shared.error ?? "server not started");
@@ -188,6 +190,7 @@ async function measure(context: {
     record.nodeVersion = child.nodeVersion;
     const cookies = await openSessions(child.port, workload, options.connections);
     record.probe = await probe(child.port, workload, cookies[0] ?? "");
+    loadStart = await child.snapshot();
     record.load = await loadServer({
       port: child.port,
       workload,
@@ -224,6 +227,10 @@ async function measure(context: {
   if (after) {
     record.rssBytes = after.rss;
     record.server = before ? countsSince(before.counts, after.counts) : after.counts;
+    if (loadStart) {
+      const served = requestsCounted(after.counts) - requestsCounted(loadStart.counts);
+      if (served > 0) record.cpuMicrosPerRequest = (after.cpuMicros - loadStart.cpuMicros) / served;
+    }
   }
   const { load, server } = record;
   if (record.status === "valid" && load && server) {
@@ -240,6 +247,11 @@ async function measure(context: {
     invalid("no measurement");
   }
   return record;
+}
+
+/** The /read and /write requests a server answered, with or without a valid session. */
+function requestsCounted(counts: ServerCounts): number {
+  return counts.valid + counts.invalid;
 }
 
 function countsSince(before: ServerCounts, after: ServerCounts): ServerCounts {

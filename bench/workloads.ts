@@ -36,6 +36,12 @@ export const workloads: Workload[] = [
     cycle: [write(200)],
   },
   {
+    name: "read-only",
+    description: "every request only reads the session (a 200-byte user) and answers it: a logged-in user browsing",
+    userBytes: 200,
+    cycle: [read],
+  },
+  {
     name: "read",
     description: "read-mostly: 9 of 10 requests only read the session, 1 of 10 writes it (200-byte user)",
     userBytes: 200,
