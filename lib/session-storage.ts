@@ -1,3 +1,5 @@
+import type { MaybePromise } from "./maybe-promise.js";
+
 /**
  * What a storage keeps for one session (the seed's `StoredSession<Value>`).
  * `flashedKeys` lists the keys of `content` that are one-time values.
@@ -29,8 +31,18 @@ export type StoredSession<Value> = {
  *   },
  * };
  */
+/** What `fromHeader` resolves to: the session, and the metadata the commit phase needs. */
+export type SessionWithMetadata<Value, Metadata> = [StoredSession<Value>, Metadata] | [StoredSession<Value>];
+
 export interface SessionStorage<Value, Metadata = undefined> {
-  fromHeader(header?: string): Promise<[StoredSession<Value>, Metadata] | [StoredSession<Value>]>;
+  fromHeader(header?: string): Promise<SessionWithMetadata<Value, Metadata>>;
+  /**
+   * Optional (an extension, for speed): `fromHeader` that answers synchronously when it
+   * can, and returns a promise only when it must wait (a token to decrypt, a server to
+   * ask). The middleware and `withEncryptedCookies` prefer it: a request whose session is
+   * found at once is handed on in the same tick. It must agree with `fromHeader`.
+   */
+  fromHeaderMaybeSync?(header?: string): MaybePromise<SessionWithMetadata<Value, Metadata>>;
   toHeader(session: StoredSession<Value>, metadata: Metadata): Promise<string>;
   /**
    * Optional (an extension to the seed's interface): whether a session that the

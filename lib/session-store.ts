@@ -1,3 +1,4 @@
+import { thenMaybe, type MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
 import type { SessionStorage, StoredSession } from "./session-storage.js";
 
@@ -112,14 +113,24 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     storage: SessionStorage<Value, Metadata>,
     header: string | undefined,
   ): Promise<TrackedSessionStore<Value, Metadata>> {
-    const [stored, metadata] = await storage.fromHeader(header);
-    if (!isStoredSession(stored)) {
-      throw new TypeError(
-        "The session storage's fromHeader() must resolve to [{ content: Map, flashedKeys: Set }, metadata?]; " +
-          `it resolved to ${describe(stored)}.`,
-      );
-    }
-    return new TrackedSessionStore(storage, stored, metadata as Metadata);
+    return TrackedSessionStore.openMaybeSync(storage, header);
+  }
+
+  /** `open`, synchronous when the storage answers at once (see `fromHeaderMaybeSync`); it may throw. */
+  static openMaybeSync<Value, Metadata>(
+    storage: SessionStorage<Value, Metadata>,
+    header: string | undefined,
+  ): MaybePromise<TrackedSessionStore<Value, Metadata>> {
+    const loaded = storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(header) : storage.fromHeader(header);
+    return thenMaybe(loaded, ([stored, metadata]) => {
+      if (!isStoredSession(stored)) {
+        throw new TypeError(
+          "The session storage's fromHeader() must resolve to [{ content: Map, flashedKeys: Set }, metadata?]; " +
+            `it resolved to ${describe(stored)}.`,
+        );
+      }
+      return new TrackedSessionStore(storage, stored, metadata as Metadata);
+    });
   }
 
   has(key: string): boolean {

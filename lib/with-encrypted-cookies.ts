@@ -6,9 +6,10 @@ import {
 } from "./cookie/cookie-header.js";
 import { createCookieCipher } from "./encryption/cookie-cipher.js";
 import { CookieTooLargeError } from "./errors.js";
+import { thenMaybe, type MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
 import { createSessionLifetime, type Clock } from "./session-lifetime.js";
-import type { SessionStorage, StoredSession } from "./session-storage.js";
+import type { SessionStorage, SessionWithMetadata, StoredSession } from "./session-storage.js";
 
 /** What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata. */
 export type EncryptedCookieMetadata<InnerMetadata> = {
@@ -28,6 +29,7 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
 /** A storage behind one encrypted cookie, with its resolved cookie settings. */
 export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> & {
   readonly cookie: ResolvedCookieOptions;
+  fromHeaderMaybeSync(header?: string): MaybePromise<SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>>>;
   /** Ends the session: the wrapped storage forgets it, and the returned `Set-Cookie` deletes the cookie. */
   destroy(metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
 };
@@ -71,33 +73,47 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   const lifetime = createSessionLifetime(options, clock);
   const serializer = createSessionCookieSerializer(options);
 
-  /** The first token that decrypts and has not expired: an expired cookie reads as no cookie. */
-  const openFirstLiveCookie = async (tokens: string[]) => {
-    for (const token of tokens) {
-      const opened = await cipher.open(token);
+  /**
+   * The first token that decrypts and has not expired (an expired cookie reads as no
+   * cookie), tried in the order sent; synchronous while the cipher answers from its cache.
+   */
+  const openFirstLiveCookie = (tokens: string[], from = 0): MaybePromise<LiveCookie | undefined> => {
+    const token = tokens[from];
+    if (token === undefined) return undefined;
+    return thenMaybe(cipher.open(token), (opened) => {
       const envelope = opened && openEnvelope(opened.plaintext);
       if (envelope && !lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) {
-        return { ...envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
+        return { envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
       }
-    }
-    return undefined;
+      return openFirstLiveCookie(tokens, from + 1);
+    });
   };
+
+  const innerFromHeader = (value: string | undefined) =>
+    storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(value) : storage.fromHeader(value);
+
+  const fromHeaderMaybeSync = (header?: string) =>
+    thenMaybe(openFirstLiveCookie(readCookieValues(header, options.name)), (live) =>
+      thenMaybe(innerFromHeader(live?.envelope.value), ([session, inner]): SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>> => {
+        const metadata: EncryptedCookieMetadata<InnerMetadata> = {
+          inner: inner as InnerMetadata,
+          createdAt: live?.envelope.createdAt ?? lifetime.now(),
+          expiresAt: live?.envelope.expiresAt,
+          token: live?.token,
+          sealedValue: live?.envelope.value,
+          needsReseal: live?.needsReseal ?? false,
+        };
+        return [session, metadata];
+      }),
+    );
 
   return {
     cookie: options,
 
+    fromHeaderMaybeSync,
+
     async fromHeader(header) {
-      const live = await openFirstLiveCookie(readCookieValues(header, options.name));
-      const [session, inner] = await storage.fromHeader(live?.value);
-      const metadata: EncryptedCookieMetadata<InnerMetadata> = {
-        inner: inner as InnerMetadata,
-        createdAt: live?.createdAt ?? lifetime.now(),
-        expiresAt: live?.expiresAt,
-        token: live?.token,
-        sealedValue: live?.value,
-        needsReseal: live?.needsReseal ?? false,
-      };
-      return [session, metadata];
+      return fromHeaderMaybeSync(header);
     },
 
     async toHeader(session, metadata) {
@@ -109,7 +125,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
         return serializer.cookie(token, expiresAt, lifetime.now());
       }
       const newExpiresAt = lifetime.expiresAt(createdAt);
-      const newToken = await cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
+      const newToken = cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
       const header = serializer.cookie(newToken, newExpiresAt, lifetime.now());
       if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
       Object.assign(metadata, { expiresAt: newExpiresAt, token: newToken, sealedValue: value, needsReseal: false });
@@ -141,15 +157,25 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   };
 }
 
-/** The plaintext inside the token: `createdAt.expiresAt.value`, times in ms since the epoch. */
+/**
+ * The plaintext inside the token: `createdAt.expiresAt.value`, times in ms since the
+ * epoch written in base 36 (8 characters today instead of 13: every byte of a cookie
+ * travels with every request).
+ */
 type Envelope = { createdAt: number; expiresAt: number; value: string };
 
+/** A cookie that opened and has not expired. */
+type LiveCookie = { envelope: Envelope; token: string; needsReseal: boolean };
+
 function sealEnvelope({ createdAt, expiresAt, value }: Envelope): string {
-  return `${createdAt}.${expiresAt}.${value}`;
+  return `${createdAt.toString(36)}.${expiresAt.toString(36)}.${value}`;
 }
 
+// 10 base-36 digits reach the year 115 000, and stay below Number.MAX_SAFE_INTEGER.
+const envelopePattern = /^([0-9a-z]{1,10})\.([0-9a-z]{1,10})\./;
+
 function openEnvelope(plaintext: string): Envelope | undefined {
-  const match = /^(\d{1,15})\.(\d{1,15})\./.exec(plaintext);
+  const match = envelopePattern.exec(plaintext);
   if (!match) return undefined;
-  return { createdAt: Number(match[1]), expiresAt: Number(match[2]), value: plaintext.slice(match[0].length) };
+  return { createdAt: parseInt(match[1]!, 36), expiresAt: parseInt(match[2]!, 36), value: plaintext.slice(match[0].length) };
 }

@@ -38,14 +38,22 @@ export function createSessionCookieSerializer(options: ResolvedCookieOptions) {
     secure: options.secure,
     sameSite: options.sameSite,
   }).slice(`${options.name}=`.length);
-  /** A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is `now`). */
-  const cookie = (value: string, expiresAt: number, now: number): string => {
-    const maxAge = Math.max(0, Math.round((expiresAt - now) / 1000));
-    return `${options.name}=${value}; Max-Age=${maxAge}; Expires=${new Date(expiresAt).toUTCString()}${constantAttributes}`;
-  };
   return {
-    cookie,
-    /** A `Set-Cookie` value that makes the browser delete the session cookie: Max-Age=0, expired in 1970. */
-    deletion: (): string => cookie("", 0, 0),
+    /**
+     * A `Set-Cookie` value carrying `value` until `expiresAt` (ms since the epoch, as is
+     * `now`). `Max-Age` only: every browser in use honours it (RFC 6265 gives it precedence),
+     * and an `Expires` date would add 39 bytes to every cookie for clients that no longer exist.
+     */
+    cookie(value: string, expiresAt: number, now: number): string {
+      const maxAge = Math.max(0, Math.round((expiresAt - now) / 1000));
+      return `${options.name}=${value}; Max-Age=${maxAge}${constantAttributes}`;
+    },
+    /**
+     * A `Set-Cookie` value that deletes the session cookie: Max-Age=0, and an `Expires` in
+     * 1970 too, for cookie jars that know only Expires (this one is sent once per logout).
+     */
+    deletion(): string {
+      return `${options.name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${constantAttributes}`;
+    },
   };
 }

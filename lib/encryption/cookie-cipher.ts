@@ -1,5 +1,6 @@
 import { createCipheriv } from "node:crypto";
-import { compactDecrypt, type CompactJWEHeaderParameters } from "jose";
+import { compactDecrypt, errors } from "jose";
+import type { MaybePromise } from "../maybe-promise.js";
 import { deriveCookieKey, type CookieKey } from "./cookie-keys.js";
 import { IvPool } from "./iv-pool.js";
 import { OpenedTokenCache } from "./opened-token-cache.js";
@@ -13,9 +14,13 @@ export type OpenedToken = {
 
 /** Encrypts and decrypts cookie values as compact JWE (`dir` + `A256GCM`). */
 export type CookieCipher = {
-  seal(plaintext: string): Promise<string>;
-  /** The plaintext, or `undefined` for anything that is not a token we sealed: it never throws. */
-  open(token: string): Promise<OpenedToken | undefined>;
+  seal(plaintext: string): string;
+  /**
+   * The plaintext, or `undefined` for anything that is not a token we sealed: it never
+   * throws. Synchronous for a token this process sealed or opened before; a promise
+   * when jose must decrypt it.
+   */
+  open(token: string): MaybePromise<OpenedToken | undefined>;
 };
 
 /** Longer tokens cannot come from us (the cookie limit is 4096 bytes): refused before any crypto. */
@@ -23,6 +28,14 @@ const maxTokenLength = 4096;
 /** Tokens remembered as authenticated; about 1 MB for typical 400-byte cookies. */
 const openedTokenCacheSize = 1000;
 const decoder = new TextDecoder();
+/**
+ * The shape of every compact JWE with `dir` + `A256GCM`: a header, an empty encrypted key,
+ * a 12-byte IV (16 characters), a ciphertext and a 16-byte tag (22 characters). Anything
+ * else cannot open, so it is refused at once, without a trip through jose.
+ */
+const compactDirA256GcmShape = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{22}$/;
+/** The protected header of every token, as jose writes it for `dir` + `A256GCM`: encoded once. */
+const protectedHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM" })).toString("base64url");
 
 const decryptOptions = {
   keyManagementAlgorithms: ["dir"],
@@ -42,32 +55,41 @@ const decryptOptions = {
  *
  * @example
  * const cipher = createCookieCipher(["a secret of at least 32 characters!!"], "sid");
- * const token = await cipher.seal("hello");
+ * const token = cipher.seal("hello");
  * (await cipher.open(token))?.plaintext; // "hello"
  */
 export function createCookieCipher(secrets: readonly string[], cookieName: string): CookieCipher {
-  const keys = new Map<string, CookieKey>();
-  for (const secret of secrets) {
-    const derived = deriveCookieKey(secret, cookieName);
-    if (!keys.has(derived.id)) keys.set(derived.id, derived);
-  }
-  const currentKey = keys.values().next().value;
+  const keys: CookieKey[] = [...new Set(secrets)].map((secret) => deriveCookieKey(secret, cookieName));
+  const currentKey = keys[0];
   if (!currentKey) throw new TypeError("createCookieCipher needs at least one secret");
-  // The protected header never changes for a key: encode it once.
-  const protectedHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM", kid: currentKey.id })).toString("base64url");
   const additionalData = Buffer.from(protectedHeader, "ascii");
   const cache = new OpenedTokenCache(openedTokenCacheSize);
   const ivs = new IvPool();
 
-  const keyForHeader = (header: CompactJWEHeaderParameters) => {
-    // The key id picks the key: no trial decryption with every secret.
-    const key = typeof header.kid === "string" ? keys.get(header.kid) : undefined;
-    if (!key) throw new Error("unknown key id");
-    return key.key;
+  /**
+   * Tries the current key, then the retired ones in order. Tokens carry no key id (it
+   * would cost 23 bytes of every cookie); a retired key is tried only when the current
+   * one failed, which after a rotation is the rare case, and jose refuses a malformed
+   * token before any key is tried.
+   */
+  const decrypt = async (token: string): Promise<OpenedToken | undefined> => {
+    for (const [index, { key }] of keys.entries()) {
+      try {
+        const { plaintext } = await compactDecrypt(token, await key, decryptOptions);
+        const opened = { plaintext: decoder.decode(plaintext), isSealedWithCurrentKey: index === 0 };
+        cache.add(token, opened);
+        return opened;
+      } catch (error) {
+        // Only a failed decryption means "maybe another key": anything else is not a token of ours.
+        if (!(error instanceof errors.JWEDecryptionFailed)) return undefined;
+      }
+    }
+    // Forged, truncated, tampered, re-keyed, another algorithm: all read as "no session".
+    return undefined;
   };
 
   return {
-    async seal(plaintext) {
+    seal(plaintext) {
       const iv = ivs.next();
       const cipher = createCipheriv("aes-256-gcm", currentKey.keyObject, iv, { authTagLength: 16 });
       cipher.setAAD(additionalData);
@@ -76,19 +98,9 @@ export function createCookieCipher(secrets: readonly string[], cookieName: strin
       cache.add(token, { plaintext, isSealedWithCurrentKey: true });
       return token;
     },
-    async open(token) {
-      if (token.length > maxTokenLength) return undefined;
-      const remembered = cache.get(token);
-      if (remembered) return remembered;
-      try {
-        const { plaintext, protectedHeader } = await compactDecrypt(token, keyForHeader, decryptOptions);
-        const opened = { plaintext: decoder.decode(plaintext), isSealedWithCurrentKey: protectedHeader.kid === currentKey.id };
-        cache.add(token, opened);
-        return opened;
-      } catch {
-        // Forged, truncated, tampered, re-keyed, another algorithm: all read as "no session".
-        return undefined;
-      }
+    open(token) {
+      if (token.length > maxTokenLength || !compactDirA256GcmShape.test(token)) return undefined;
+      return cache.get(token) ?? decrypt(token);
     },
   };
 }

@@ -6,6 +6,7 @@ import { TrackedSessionStore, type SessionRecord, type SessionStore } from "../s
 // Under another name inside `declare global`: @types/express-session declares a global
 // `Express.SessionStore`, which would shadow ours there.
 import type { SessionStore as RemasteredSessionStore } from "../session-store.js";
+import type { MaybePromise } from "../maybe-promise.js";
 import { holdResponse } from "./hold-response.js";
 
 declare global {
@@ -92,37 +93,47 @@ export function sessions<
 
   const middleware = (req: RequestWithSession, res: ServerResponse, next: NextFunction): void => {
     if (req[sessionKey]) return next(); // mounted twice on one route
-    TrackedSessionStore.open(storage, readRequestHeader(req, requestHeader)).then((session) => {
-      req[sessionKey] = session;
-      req.session = session;
-      holdResponse(res, {
-        beforeHeaders() {
-          if (!session.hasPendingChanges()) {
-            attachHeader(res, session.committedHeader);
-            return undefined;
-          }
-          return session.commitPendingChanges().then(() => attachHeader(res, session.committedHeader));
-        },
-        beforeEndAfterHeaders() {
-          // Too late for a header, but a server-side storage still saves the change.
-          if (!session.hasPendingChanges()) return undefined;
-          warnLateChange();
-          return session.commitPendingChanges();
-        },
-        onError(error) {
-          if (res.headersSent) {
-            next(error);
-            if (!res.writableEnded) res.destroy();
-            return;
-          }
-          // The held response never left: clear it so the error handler starts from scratch.
-          for (const name of res.getHeaderNames()) res.removeHeader(name);
-          res.statusCode = 500;
+    let opened: MaybePromise<TrackedSessionStore<unknown, unknown>>;
+    try {
+      opened = TrackedSessionStore.openMaybeSync(storage, readRequestHeader(req, requestHeader));
+    } catch (error) {
+      return next(error);
+    }
+    // A session found at once (a cookie seen before, a session in memory) goes on in the same tick.
+    if (opened instanceof Promise) opened.then((session) => expose(req, res, next, session), next);
+    else expose(req, res, next, opened);
+  };
+
+  const expose = (req: RequestWithSession, res: ServerResponse, next: NextFunction, session: TrackedSessionStore<unknown, unknown>) => {
+    req[sessionKey] = session;
+    req.session = session;
+    holdResponse(res, {
+      beforeHeaders() {
+        if (!session.hasPendingChanges()) {
+          attachHeader(res, session.committedHeader);
+          return undefined;
+        }
+        return session.commitPendingChanges().then(() => attachHeader(res, session.committedHeader));
+      },
+      beforeEndAfterHeaders() {
+        // Too late for a header, but a server-side storage still saves the change.
+        if (!session.hasPendingChanges()) return undefined;
+        warnLateChange();
+        return session.commitPendingChanges();
+      },
+      onError(error) {
+        if (res.headersSent) {
           next(error);
-        },
-      });
-      next();
-    }, next);
+          if (!res.writableEnded) res.destroy();
+          return;
+        }
+        // The held response never left: clear it so the error handler starts from scratch.
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = 500;
+        next(error);
+      },
+    });
+    next();
   };
 
   return Object.assign(middleware, {

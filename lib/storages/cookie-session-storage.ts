@@ -41,10 +41,11 @@ const emptyContentJson = "{}";
  * and keeping the content's JSON whole lets a read reuse it as the change detector.
  */
 const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = {
+  // Parsing needs no waiting: withEncryptedCookies calls this one, and the session is ready in the same tick.
+  fromHeaderMaybeSync: readSession,
+
   async fromHeader(text) {
-    const parsed = text ? parseSession(text) : undefined;
-    if (!parsed) return [emptySession(), { contentJson: emptyContentJson }];
-    return [parsed.session, { contentJson: parsed.contentJson }];
+    return readSession(text);
   },
 
   async toHeader(session, metadata) {
@@ -61,6 +62,12 @@ const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = 
     return contentJsonOf(session) !== metadata.contentJson;
   },
 };
+
+function readSession(text: string | undefined): [StoredSession<Serializable>, CookieSessionMetadata] {
+  const parsed = text ? parseSession(text) : undefined;
+  if (!parsed) return [emptySession(), { contentJson: emptyContentJson }];
+  return [parsed.session, { contentJson: parsed.contentJson }];
+}
 
 /** The content as written into the cookie; hasChanged compares exactly this text, so both use it. */
 function contentJsonOf(session: StoredSession<Serializable>): string {

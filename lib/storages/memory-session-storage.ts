@@ -21,7 +21,11 @@ export type MemorySessionMetadata = {
   id: string;
   /** The session was in memory when the request read it (so it must not be recreated if it vanished). */
   wasStored: boolean;
-  /** The session as handed out, to commit only what the request changed. */
+  /**
+   * The session as handed out, to commit only what the request changed. A record's maps
+   * are never changed in place (a commit replaces them), so this is the record's own maps,
+   * not a copy.
+   */
   snapshot: StoredSession<unknown>;
 };
 
@@ -31,6 +35,7 @@ export type MemorySessionStorage = EncryptedCookieStorage<unknown, MemorySession
   readonly size: number;
 };
 
+/** A stored session. Its `content` and `flashedKeys` are replaced on commit, never changed in place. */
 type MemoryRecord = StoredSession<unknown> & { createdAt: number; expiresAt: number };
 
 const defaultMaxSessions = 10_000;
@@ -75,19 +80,23 @@ export function createMemorySessionStorage({
     throw new SessionConfigError("generateId", "returned 10 ids in a row that were empty, too long or already in use.");
   };
 
+  function readSession(id: string | undefined): [StoredSession<unknown>, MemorySessionMetadata] {
+    // Ids that are not ours are not even looked up; an unknown id is never adopted.
+    const record = id !== undefined && isWellFormedId(id) ? records.get(id) : undefined;
+    if (id === undefined || !record) return [emptySession(), { id: newId(), wasStored: false, snapshot: emptySession() }];
+    // The request gets its own maps; the record's stay as they are, as the snapshot to diff against.
+    const { content, flashedKeys } = record;
+    return [snapshotOf(record), { id, wasStored: true, snapshot: { content, flashedKeys } }];
+  }
+
   const storage = withEncryptedCookies<unknown, MemorySessionMetadata>({
     cookie,
     clock,
     storage: {
+      fromHeaderMaybeSync: readSession,
+
       async fromHeader(id) {
-        // Ids that are not ours are not even looked up; an unknown id is never adopted.
-        const record = id !== undefined && isWellFormedId(id) ? records.get(id) : undefined;
-        if (id === undefined || !record) {
-          const session = emptySession<unknown>();
-          return [session, { id: newId(), wasStored: false, snapshot: emptySession() }];
-        }
-        const session = snapshotOf(record);
-        return [session, { id, wasStored: true, snapshot: snapshotOf(session) }];
+        return readSession(id);
       },
 
       async toHeader(session, metadata) {
@@ -100,7 +109,11 @@ export function createMemorySessionStorage({
           records.add(metadata.id, record);
           metadata.wasStored = true;
         }
-        applyChanges(record, changesBetween(metadata.snapshot, session));
+        // New maps, not the old ones changed: requests still reading the old ones diff against them.
+        const updated = snapshotOf(record);
+        applyChanges(updated, changesBetween(metadata.snapshot, session));
+        record.content = updated.content;
+        record.flashedKeys = updated.flashedKeys;
         record.expiresAt = lifetime.expiresAt(record.createdAt);
         metadata.snapshot = snapshotOf(session);
         return metadata.id;
