@@ -3,6 +3,7 @@ import { describe, expect, test } from "@jest/globals";
 import { CompactEncrypt, compactDecrypt } from "jose";
 import { createCookieCipher } from "../lib/encryption/cookie-cipher.js";
 import { deriveCookieKey } from "../lib/encryption/cookie-keys.js";
+import { OpenedTokenCache } from "../lib/encryption/opened-token-cache.js";
 import { testSecret } from "./fixtures.js";
 
 // Tokens are sealed with node:crypto; jose is the reference they must agree with, both ways.
@@ -66,5 +67,31 @@ describe("compact JWE sealed with node:crypto, checked against jose", () => {
     const [header, encryptedKey, iv, ciphertext, tag] = partsOf(token);
     const flippedTag = tag!.startsWith("A") ? `B${tag!.slice(1)}` : `A${tag!.slice(1)}`;
     expect(await sealer.open([header, encryptedKey, iv, ciphertext, flippedTag].join("."))).toBeUndefined();
+  });
+});
+
+describe("the cache of tokens already opened", () => {
+  const opened = (plaintext: string) => ({ plaintext, isSealedWithCurrentKey: true });
+  const token = (index: number) => `header..iv.ciphertext.tag${index}`;
+
+  test("holds about its capacity, drops the oldest first, and keeps a token in use", () => {
+    const cache = new OpenedTokenCache(10);
+    cache.add(token(0), opened("hot"));
+    for (let index = 1; index <= 100; index++) {
+      cache.add(token(index), opened(String(index)));
+      expect(cache.get(token(0))?.plaintext).toBe("hot"); // read on every request: never evicted
+    }
+    expect(cache.get(token(1))).toBeUndefined();
+    expect(cache.get(token(100))?.plaintext).toBe("100");
+    const kept = Array.from({ length: 101 }, (_, index) => cache.get(token(index))).filter(Boolean);
+    expect(kept.length).toBeGreaterThanOrEqual(5);
+    expect(kept.length).toBeLessThanOrEqual(10);
+  });
+
+  test("a token with the same tag but another body is not taken for the cached one", () => {
+    const cache = new OpenedTokenCache(10);
+    cache.add("a..iv.ciphertext.tag", opened("real"));
+    expect(cache.get("b..iv.ciphertext.tag")).toBeUndefined();
+    expect(cache.get("a..iv.ciphertext.tag")?.plaintext).toBe("real");
   });
 });

@@ -92,3 +92,55 @@ describe("the Map-like session store", () => {
     await expect(intoSessionStore(broken)).rejects.toThrow(/fromHeader\(\) must resolve to \[\{ content: Map, flashedKeys: Set \}/);
   });
 });
+
+describe("values changed in place, with a storage that cannot tell (no hasChanged)", () => {
+  /** A session as the storage hands it out; its `profile` counts how often it is serialised. */
+  function storageWithProfile() {
+    const serialised = { count: 0 };
+    const profile = { name: "Ada", tags: ["admin"], toJSON() { serialised.count++; return { name: this.name, tags: this.tags }; } };
+    const { storage, written } = jsonStorage();
+    const withProfile: SessionStorage<Serializable> = {
+      async fromHeader() {
+        return [{ content: new Map<string, Serializable>([["visits", 3], ["profile", profile as unknown as Serializable]]), flashedKeys: new Set() }];
+      },
+      toHeader: storage.toHeader,
+    };
+    return { storage: withProfile, written, profile, serialised };
+  }
+
+  const pending = (session: unknown) => (session as { hasPendingChanges(): boolean }).hasPendingChanges();
+
+  test("an object read and changed in place must be committed; one read and left alone need not be", async () => {
+    const { storage, profile } = storageWithProfile();
+    const untouched = await intoSessionStore(storage);
+    untouched.get("profile");
+    expect(pending(untouched)).toBe(false);
+
+    const changed = await intoSessionStore(storage);
+    (changed.get("profile") as { tags: string[] }).tags.push("editor");
+    expect(pending(changed)).toBe(true);
+    profile.tags.pop();
+  });
+
+  test("an object given to set(), committed, then changed in place must be committed again", async () => {
+    const { storage, written } = jsonStorage();
+    const session = await intoSessionStore(storage);
+    const cart = { items: ["apple"] };
+    session.set("cart", cart);
+    await session.commit();
+    expect(pending(session)).toBe(false);
+    cart.items.push("pear");
+    expect(pending(session)).toBe(true);
+    await session.commit();
+    expect(written.at(-1)?.content.get("cart")).toEqual({ items: ["apple", "pear"] });
+  });
+
+  test("a request that reads only strings and numbers never serialises the session to compare it", async () => {
+    const { storage, serialised } = storageWithProfile();
+    const session = await intoSessionStore(storage);
+    expect(session.get("visits")).toBe(3);
+    expect(session.has("profile")).toBe(true);
+    expect(pending(session)).toBe(false);
+    expect(serialised.count).toBe(0);
+  });
+});

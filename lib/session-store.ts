@@ -1,6 +1,6 @@
-import { thenMaybe, type MaybePromise } from "./maybe-promise.js";
+import type { MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
-import type { SessionStorage, StoredSession } from "./session-storage.js";
+import type { SessionStorage, SessionWithMetadata, StoredSession } from "./session-storage.js";
 
 /** A storage, possibly with the optional `destroy` extension (see `withEncryptedCookies`). */
 type StorageWithLifecycle<Value, Metadata> = SessionStorage<Value, Metadata> & {
@@ -87,15 +87,22 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   #metadata: Metadata;
   #identityChange: "destroy" | "regenerate" | undefined;
 
+  // Both sets are created on first use: most requests flash nothing and read no flash.
   /** Flashes set during this request: readable here without being consumed. */
-  readonly #flashedHere = new Set<string>();
+  #flashedHere: Set<string> | undefined;
   /** Flashes of earlier requests read here: the next commit removes them. */
-  readonly #flashesShown = new Set<string>();
+  #flashesShown: Set<string> | undefined;
   #changeCount = 0;
   #committedChangeCount = 0;
   /**
-   * The content as JSON when last loaded or committed, to reveal values mutated in
-   * place; only for storages that cannot tell themselves (no `hasChanged`).
+   * Whether the application may hold an object of this session (from get, set or flash)
+   * and so may have changed it in place. Until then there is nothing to compare at commit.
+   */
+  #mayBeChangedInPlace = false;
+  /**
+   * The content as JSON before the application could change anything in place (taken
+   * when it first gets an object) and after each commit; only for storages that cannot
+   * tell themselves (no `hasChanged`).
    */
   #fingerprint: string | undefined;
   #lastCommit: Promise<string> | undefined;
@@ -106,7 +113,6 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#storage = storage;
     this.#stored = stored;
     this.#metadata = metadata;
-    this.#fingerprint = this.#fingerprintIfNeeded();
   }
 
   static async open<Value, Metadata>(
@@ -122,15 +128,21 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     header: string | undefined,
   ): MaybePromise<TrackedSessionStore<Value, Metadata>> {
     const loaded = storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(header) : storage.fromHeader(header);
-    return thenMaybe(loaded, ([stored, metadata]) => {
-      if (!isStoredSession(stored)) {
-        throw new TypeError(
-          "The session storage's fromHeader() must resolve to [{ content: Map, flashedKeys: Set }, metadata?]; " +
-            `it resolved to ${describe(stored)}.`,
-        );
-      }
-      return new TrackedSessionStore(storage, stored, metadata as Metadata);
-    });
+    if (loaded instanceof Promise) return loaded.then((result) => TrackedSessionStore.#fromLoaded(storage, result));
+    return TrackedSessionStore.#fromLoaded(storage, loaded);
+  }
+
+  static #fromLoaded<Value, Metadata>(
+    storage: SessionStorage<Value, Metadata>,
+    [stored, metadata]: SessionWithMetadata<Value, Metadata>,
+  ): TrackedSessionStore<Value, Metadata> {
+    if (!isStoredSession(stored)) {
+      throw new TypeError(
+        "The session storage's fromHeader() must resolve to [{ content: Map, flashedKeys: Set }, metadata?]; " +
+          `it resolved to ${describe(stored)}.`,
+      );
+    }
+    return new TrackedSessionStore(storage, stored, metadata as Metadata);
   }
 
   has(key: string): boolean {
@@ -139,16 +151,22 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
 
   get(key: string): Value | undefined {
     const { content, flashedKeys } = this.#stored;
-    if (flashedKeys.has(key) && !this.#flashedHere.has(key) && !this.#flashesShown.has(key)) {
-      this.#flashesShown.add(key);
+    if (flashedKeys.has(key) && !this.#flashedHere?.has(key) && !this.#flashesShown?.has(key)) {
+      (this.#flashesShown ??= new Set()).add(key);
       this.#changeCount++;
     }
-    return content.get(key);
+    const value = content.get(key);
+    if (!this.#mayBeChangedInPlace && isObject(value)) {
+      this.#fingerprint = this.#fingerprintIfNeeded();
+      this.#mayBeChangedInPlace = true;
+    }
+    return value;
   }
 
   set(key: string, value: Value): void {
     this.#stored.content.set(key, value);
     this.#forgetFlash(key);
+    this.#noteValueGiven(value);
     this.#changeCount++;
   }
 
@@ -161,8 +179,9 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   flash(key: string, value: Value): void {
     this.#stored.content.set(key, value);
     this.#stored.flashedKeys.add(key);
-    this.#flashedHere.add(key);
-    this.#flashesShown.delete(key);
+    (this.#flashedHere ??= new Set()).add(key);
+    this.#flashesShown?.delete(key);
+    this.#noteValueGiven(value);
     this.#changeCount++;
   }
 
@@ -170,8 +189,8 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#identityChange = "destroy";
     this.#stored.content.clear();
     this.#stored.flashedKeys.clear();
-    this.#flashedHere.clear();
-    this.#flashesShown.clear();
+    this.#flashedHere?.clear();
+    this.#flashesShown?.clear();
     this.#changeCount++;
   }
 
@@ -223,11 +242,11 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
 
   async #write(): Promise<string> {
     const { content, flashedKeys } = this.#stored;
-    for (const key of this.#flashesShown) {
+    for (const key of this.#flashesShown ?? []) {
       content.delete(key);
       flashedKeys.delete(key);
     }
-    this.#flashesShown.clear();
+    this.#flashesShown?.clear();
     const changeCount = this.#changeCount;
     const fingerprint = this.#fingerprintIfNeeded();
     const identityChange = this.#identityChange;
@@ -256,6 +275,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   }
 
   #hasChangedInPlace(): boolean {
+    if (!this.#mayBeChangedInPlace) return false;
     const { hasChanged } = this.#storage;
     if (hasChanged) return hasChanged.call(this.#storage, this.#stored, this.#metadata);
     return fingerprintOf(this.#stored) !== this.#fingerprint;
@@ -265,10 +285,15 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     return this.#storage.hasChanged ? undefined : fingerprintOf(this.#stored);
   }
 
+  /** An object given to set() or flash() stays the application's to change; the change counter covers it until the next commit. */
+  #noteValueGiven(value: Value): void {
+    if (isObject(value)) this.#mayBeChangedInPlace = true;
+  }
+
   #forgetFlash(key: string): void {
     this.#stored.flashedKeys.delete(key);
-    this.#flashesShown.delete(key);
-    this.#flashedHere.delete(key);
+    this.#flashesShown?.delete(key);
+    this.#flashedHere?.delete(key);
   }
 }
 
@@ -279,6 +304,10 @@ function fingerprintOf(stored: StoredSession<unknown>): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
 }
 
 function isStoredSession(value: unknown): value is StoredSession<unknown> {

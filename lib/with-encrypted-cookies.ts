@@ -4,9 +4,9 @@ import {
   maxCookieBytes,
   readCookieValues,
 } from "./cookie/cookie-header.js";
-import { createCookieCipher } from "./encryption/cookie-cipher.js";
+import { createCookieCipher, type OpenedToken } from "./encryption/cookie-cipher.js";
 import { CookieTooLargeError } from "./errors.js";
-import { thenMaybe, type MaybePromise } from "./maybe-promise.js";
+import type { MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
 import { createSessionLifetime, type Clock } from "./session-lifetime.js";
 import type { SessionStorage, SessionWithMetadata, StoredSession } from "./session-storage.js";
@@ -73,39 +73,56 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   const lifetime = createSessionLifetime(options, clock);
   const serializer = createSessionCookieSerializer(options);
 
-  /**
-   * The first token that decrypts and has not expired (an expired cookie reads as no
-   * cookie), tried in the order sent; synchronous while the cipher answers from its cache.
-   */
-  const openFirstLiveCookie = (tokens: string[], from = 0): MaybePromise<LiveCookie | undefined> => {
-    const token = tokens[from];
-    if (token === undefined) return undefined;
-    return thenMaybe(cipher.open(token), (opened) => {
-      const envelope = opened && openEnvelope(opened.plaintext);
-      if (envelope && !lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) {
-        return { envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
-      }
-      return openFirstLiveCookie(tokens, from + 1);
-    });
+  /** The envelope of an opened token, unless it expired: an expired cookie reads as no cookie. */
+  const liveCookieOf = (token: string, opened: OpenedToken | undefined): LiveCookie | undefined => {
+    const envelope = opened && openEnvelope(opened.plaintext);
+    if (!envelope || lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) return undefined;
+    return { envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
   };
 
-  const innerFromHeader = (value: string | undefined) =>
-    storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(value) : storage.fromHeader(value);
+  /**
+   * The first live cookie among the values sent, in order. Synchronous while the cipher
+   * answers from its cache; the fast path allocates no closure (it runs on every request).
+   */
+  const openFirstLiveCookie = (tokens: string[], from = 0): MaybePromise<LiveCookie | undefined> => {
+    for (let index = from; index < tokens.length; index++) {
+      const token = tokens[index]!;
+      const opened = cipher.open(token);
+      if (opened instanceof Promise) {
+        return opened.then((result) => liveCookieOf(token, result) ?? openFirstLiveCookie(tokens, index + 1));
+      }
+      const live = liveCookieOf(token, opened);
+      if (live) return live;
+    }
+    return undefined;
+  };
 
-  const fromHeaderMaybeSync = (header?: string) =>
-    thenMaybe(openFirstLiveCookie(readCookieValues(header, options.name)), (live) =>
-      thenMaybe(innerFromHeader(live?.envelope.value), ([session, inner]): SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>> => {
-        const metadata: EncryptedCookieMetadata<InnerMetadata> = {
-          inner: inner as InnerMetadata,
-          createdAt: live?.envelope.createdAt ?? lifetime.now(),
-          expiresAt: live?.envelope.expiresAt,
-          token: live?.token,
-          sealedValue: live?.envelope.value,
-          needsReseal: live?.needsReseal ?? false,
-        };
-        return [session, metadata];
-      }),
-    );
+  const withMetadata = (
+    live: LiveCookie | undefined,
+    [session, inner]: SessionWithMetadata<Value, InnerMetadata>,
+  ): SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>> => [
+    session,
+    {
+      inner: inner as InnerMetadata,
+      createdAt: live?.envelope.createdAt ?? lifetime.now(),
+      expiresAt: live?.envelope.expiresAt,
+      token: live?.token,
+      sealedValue: live?.envelope.value,
+      needsReseal: live?.needsReseal ?? false,
+    },
+  ];
+
+  /** The wrapped storage's session for the cookie's value (or none): at once when it can answer at once. */
+  const sessionFor = (live: LiveCookie | undefined) => {
+    const value = live?.envelope.value;
+    const loaded = storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(value) : storage.fromHeader(value);
+    return loaded instanceof Promise ? loaded.then((result) => withMetadata(live, result)) : withMetadata(live, loaded);
+  };
+
+  const fromHeaderMaybeSync = (header?: string) => {
+    const live = openFirstLiveCookie(readCookieValues(header, options.name));
+    return live instanceof Promise ? live.then(sessionFor) : sessionFor(live);
+  };
 
   return {
     cookie: options,
@@ -171,11 +188,26 @@ function sealEnvelope({ createdAt, expiresAt, value }: Envelope): string {
   return `${createdAt.toString(36)}.${expiresAt.toString(36)}.${value}`;
 }
 
-// 10 base-36 digits reach the year 115 000, and stay below Number.MAX_SAFE_INTEGER.
-const envelopePattern = /^([0-9a-z]{1,10})\.([0-9a-z]{1,10})\./;
-
 function openEnvelope(plaintext: string): Envelope | undefined {
-  const match = envelopePattern.exec(plaintext);
-  if (!match) return undefined;
-  return { createdAt: parseInt(match[1]!, 36), expiresAt: parseInt(match[2]!, 36), value: plaintext.slice(match[0].length) };
+  const firstDot = plaintext.indexOf(".");
+  const secondDot = plaintext.indexOf(".", firstDot + 1);
+  const createdAt = parseTime(plaintext, 0, firstDot);
+  const expiresAt = parseTime(plaintext, firstDot + 1, secondDot);
+  if (Number.isNaN(createdAt) || Number.isNaN(expiresAt)) return undefined;
+  return { createdAt, expiresAt, value: plaintext.slice(secondDot + 1) };
+}
+
+// 10 base-36 digits reach the year 115 000, and stay below Number.MAX_SAFE_INTEGER.
+const maxTimeDigits = 10;
+
+/** The base-36 number (digits and lower-case letters only) from `start` to `end`, or NaN. */
+function parseTime(text: string, start: number, end: number): number {
+  if (end - start < 1 || end - start > maxTimeDigits) return NaN;
+  let time = 0;
+  for (let index = start; index < end; index++) {
+    const code = text.charCodeAt(index);
+    const digit = code >= 0x30 && code <= 0x39 ? code - 0x30 : code >= 0x61 && code <= 0x7a ? code - 0x61 + 10 : NaN;
+    time = time * 36 + digit;
+  }
+  return time;
 }

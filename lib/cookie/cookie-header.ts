@@ -12,17 +12,43 @@ const maxDuplicates = 3;
  * three. Browsers send duplicates when cookies of the same name differ in path or domain
  * (a sibling subdomain can plant one), so the caller tries each rather than trusting the first.
  * Names are compared as plain strings: "__proto__" or "hasOwnProperty" are ordinary names.
+ * The header is scanned for the name, not split into every pair: browsers send all of a
+ * site's cookies (analytics, preferences) on every request, and only ours matters here.
  */
 export function readCookieValues(header: string | undefined, name: string): string[] {
   const values: string[] = [];
-  if (!header || !header.includes(name)) return values;
-  for (const pair of header.split(";")) {
-    const separator = pair.indexOf("=");
-    if (separator === -1 || pair.slice(0, separator).trim() !== name) continue;
-    values.push(pair.slice(separator + 1).trim());
-    if (values.length === maxDuplicates) break;
+  let from = 0;
+  while (header && values.length < maxDuplicates) {
+    const at = header.indexOf(name, from);
+    if (at === -1) break;
+    from = at + name.length;
+    // The name must be a whole pair's name: only whitespace between it and the ";" before it and the "=" after it.
+    const equals = skipWhitespace(header, from, 1);
+    if (header.charCodeAt(equals) !== equalsSign || !startsPair(header, at)) continue;
+    const end = header.indexOf(";", equals);
+    values.push(header.slice(equals + 1, end === -1 ? header.length : end).trim());
+    if (end === -1) break;
+    from = end;
   }
   return values;
+}
+
+const equalsSign = 0x3d;
+const semicolon = 0x3b;
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** The first index from `index` on (step 1) or back (step -1) that is not a space or tab. */
+function skipWhitespace(text: string, index: number, step: 1 | -1): number {
+  while (isWhitespace(text.charCodeAt(index))) index += step;
+  return index;
+}
+
+function startsPair(header: string, nameStart: number): boolean {
+  const before = skipWhitespace(header, nameStart - 1, -1);
+  return before === -1 || header.charCodeAt(before) === semicolon;
 }
 
 /**

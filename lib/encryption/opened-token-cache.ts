@@ -3,40 +3,58 @@ import type { OpenedToken } from "./cookie-cipher.js";
 /**
  * Tokens this process sealed or already authenticated, by their exact value, with
  * their plaintext: a browser sends back the cookie we just set, so most reads need
- * no decryption at all. Bounded, least recently used first out. It holds strings
- * only; each request parses its own copy, so no object is shared between requests.
- * Expiry is not decided here: the envelope inside is checked on every read.
+ * no decryption at all. It holds strings only; each request parses its own copy, so
+ * no object is shared between requests. Expiry is not decided here: the envelope
+ * inside is checked on every read.
+ *
+ * Bounded with two generations instead of a strict LRU list: a hit in the current
+ * generation is one `Map.get` (a strict LRU would delete and re-insert on every read);
+ * a hit in the previous one moves the token forward; when the current generation is
+ * full, the previous is dropped. Tokens in use survive; about `capacity` are kept.
  */
 export class OpenedTokenCache {
-  /**
-   * Keyed by the token's last part, its 16-byte authentication tag (unique per token),
-   * so a lookup hashes 22 characters, not the whole cookie; the full token is compared on a hit.
-   */
-  readonly #entries = new Map<string, { token: string; opened: OpenedToken }>();
-  readonly #capacity: number;
+  #current = new Map<string, CacheEntry>();
+  #previous = new Map<string, CacheEntry>();
+  readonly #generationSize: number;
 
   constructor(capacity: number) {
-    this.#capacity = capacity;
+    this.#generationSize = Math.max(1, Math.ceil(capacity / 2));
   }
 
   get(token: string): OpenedToken | undefined {
     const key = tagOf(token);
-    const entry = this.#entries.get(key);
-    if (entry?.token !== token) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry.opened;
+    const entry = this.#current.get(key) ?? this.#promote(key);
+    return entry?.token === token ? entry.opened : undefined;
   }
 
   add(token: string, opened: OpenedToken): void {
-    this.#entries.set(tagOf(token), { token, opened });
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    this.#store(tagOf(token), { token, opened });
+  }
+
+  #promote(key: string): CacheEntry | undefined {
+    const entry = this.#previous.get(key);
+    if (entry) {
+      this.#previous.delete(key);
+      this.#store(key, entry);
     }
+    return entry;
+  }
+
+  #store(key: string, entry: CacheEntry): void {
+    if (this.#current.size >= this.#generationSize) {
+      this.#previous = this.#current;
+      this.#current = new Map();
+    }
+    this.#current.set(key, entry);
   }
 }
 
+type CacheEntry = { token: string; opened: OpenedToken };
+
+/**
+ * The key: the token's last part, its 16-byte authentication tag (unique per token), so a
+ * lookup hashes 22 characters, not the whole cookie; the full token is compared on a hit.
+ */
 function tagOf(token: string): string {
   return token.slice(token.lastIndexOf(".") + 1);
 }
