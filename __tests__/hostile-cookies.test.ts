@@ -257,6 +257,10 @@ const hostileCookies: HostileCase[] = [
     async ({ key }) =>
       `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, envelope({ user }, { createdAt: Date.now() - 7_200_000 }), key)}`,
   ],
+  ["real key: an envelope whose times are upper-case letters", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, `ZZZZZZZZ.ZZZZZZZZ.{"user":1}`, key)}`],
+  ["real key: an envelope whose time has 11 digits", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, `zzzzzzzzzzz.zzzzzzzzzzz.{"user":1}`, key)}`],
+  ["real key: an envelope whose times are negative", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, `-1.-1.{"user":1}`, key)}`],
+  ["real key: an envelope with empty times", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, `..{"user":1}`, key)}`],
   ["real key: an envelope with broken JSON", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, rawEnvelope('{"user":'), key)}`],
   ["real key: an envelope holding JSON null", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, rawEnvelope("null"), key)}`],
   ["real key: an envelope whose content is a string", async ({ key }) => `sid=${await sealWithJose({ alg: "dir", enc: "A256GCM" }, rawEnvelope('"user"'), key)}`],

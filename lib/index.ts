@@ -1,5 +1,6 @@
 export type { Serializable } from "./serializable.js";
-export type { SessionStorage, StoredSession, ValueOf } from "./session-storage.js";
+export type { SessionStorage, SessionWithMetadata, StoredSession, ValueOf } from "./session-storage.js";
+export type { MaybePromise } from "./maybe-promise.js";
 export { intoSessionStore, type SessionStore, type SessionRecord } from "./session-store.js";
 export { createSessionStore, getSessionStore, type GetSession } from "./create-session-store.js";
 export type { RequestWithHeaders } from "./request-header.js";

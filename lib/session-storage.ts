@@ -43,6 +43,13 @@ export interface SessionStorage<Value, Metadata = undefined> {
    * found at once is handed on in the same tick. It must agree with `fromHeader`.
    */
   fromHeaderMaybeSync?(header?: string): MaybePromise<SessionWithMetadata<Value, Metadata>>;
+  /**
+   * Optional (an extension, for speed): `toHeader` that answers synchronously when it
+   * can (nothing to wait for, e.g. a cookie to seal, a map to update), and returns a
+   * promise only when it must wait. The middleware then sends the response without
+   * holding it back. It must do exactly what `toHeader` does.
+   */
+  toHeaderMaybeSync?(session: StoredSession<Value>, metadata: Metadata): MaybePromise<string>;
   toHeader(session: StoredSession<Value>, metadata: Metadata): Promise<string>;
   /**
    * Optional (an extension to the seed's interface): whether a session that the

@@ -202,14 +202,19 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   commit(): Promise<string> {
     // Commits run one after another, so a later one always writes the later state.
     const previous = this.#lastCommit?.catch(() => undefined) ?? Promise.resolve(undefined);
+    return this.#track(previous.then(() => this.#write()));
+  }
+
+  /** Counts `commit` as under way until it settles, and makes it the one later commits wait for. */
+  #track(commit: Promise<string>): Promise<string> {
     this.#commitsUnderWay++;
-    const commit = previous.then(() => this.#write()).finally(() => this.#commitsUnderWay--);
+    const tracked = commit.finally(() => this.#commitsUnderWay--);
     // A caller that does not await (`void session.commit()`) must not crash the process with
     // an unhandled rejection: the failed change stays pending, and the middleware's own
     // commit retries it and hands the error to next(err). Awaiting callers still get it.
-    commit.catch(() => undefined);
-    this.#lastCommit = commit;
-    return commit;
+    tracked.catch(() => undefined);
+    this.#lastCommit = tracked;
+    return tracked;
   }
 
   /**
@@ -235,12 +240,27 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     if (this.hasPendingChanges()) await this.commit();
   }
 
+  /**
+   * @internal `commitPendingChanges`, done at once when nothing is under way and the
+   * storage writes without waiting (`toHeaderMaybeSync`): the response then leaves
+   * without being held. Otherwise, and for destroy/regenerate, the promise of the
+   * asynchronous path. It may throw.
+   */
+  commitPendingChangesMaybeSync(): MaybePromise<void> {
+    if (this.#commitsUnderWay > 0 || this.#identityChange || !this.#storage.toHeaderMaybeSync) return this.commitPendingChanges();
+    if (!this.hasPendingChanges()) return undefined;
+    const written = this.#write();
+    if (written instanceof Promise) return this.#track(written).then(() => undefined);
+    return undefined;
+  }
+
   /** @internal The header value of the latest successful commit of this request, if any. */
   get committedHeader(): string | undefined {
     return this.#committedHeader;
   }
 
-  async #write(): Promise<string> {
+  /** Persists the session; synchronous when the storage writes without waiting. */
+  #write(): MaybePromise<string> {
     const { content, flashedKeys } = this.#stored;
     for (const key of this.#flashesShown ?? []) {
       content.delete(key);
@@ -251,7 +271,17 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     const fingerprint = this.#fingerprintIfNeeded();
     const identityChange = this.#identityChange;
     this.#identityChange = undefined;
-    const header = identityChange ? await this.#writeUnderNewIdentity() : await this.#storage.toHeader(this.#stored, this.#metadata);
+    const storage = this.#storage;
+    const header = identityChange
+      ? this.#writeUnderNewIdentity()
+      : storage.toHeaderMaybeSync
+        ? storage.toHeaderMaybeSync(this.#stored, this.#metadata)
+        : storage.toHeader(this.#stored, this.#metadata);
+    if (header instanceof Promise) return header.then((written) => this.#written(written, changeCount, fingerprint));
+    return this.#written(header, changeCount, fingerprint);
+  }
+
+  #written(header: string, changeCount: number, fingerprint: string | undefined): string {
     this.#committedChangeCount = changeCount;
     this.#fingerprint = fingerprint;
     this.#committedHeader = header;

@@ -30,6 +30,7 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
 export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> & {
   readonly cookie: ResolvedCookieOptions;
   fromHeaderMaybeSync(header?: string): MaybePromise<SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>>>;
+  toHeaderMaybeSync(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>): MaybePromise<string>;
   /** Ends the session: the wrapped storage forgets it, and the returned `Set-Cookie` deletes the cookie. */
   destroy(metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
 };
@@ -124,6 +125,27 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
     return live instanceof Promise ? live.then(sessionFor) : sessionFor(live);
   };
 
+  /** The Set-Cookie for the wrapped storage's `value`: the client's token again when nothing changed, else a new one. */
+  const cookieFor = (value: string, metadata: EncryptedCookieMetadata<InnerMetadata>): string => {
+    const { createdAt, token, sealedValue, expiresAt, needsReseal } = metadata;
+    // A server-side storage's id is unchanged by most writes: the client's token still says
+    // everything, so it is sent again as it is, with no new encryption, until renewal is due.
+    if (token !== undefined && value === sealedValue && expiresAt !== undefined && !needsReseal && !lifetime.isRenewalDue(createdAt, expiresAt)) {
+      return serializer.cookie(token, expiresAt, lifetime.now());
+    }
+    const newExpiresAt = lifetime.expiresAt(createdAt);
+    const newToken = cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
+    const header = serializer.cookie(newToken, newExpiresAt, lifetime.now());
+    if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
+    Object.assign(metadata, { expiresAt: newExpiresAt, token: newToken, sealedValue: value, needsReseal: false });
+    return header;
+  };
+
+  const toHeaderMaybeSync = (session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>) => {
+    const value = storage.toHeaderMaybeSync ? storage.toHeaderMaybeSync(session, metadata.inner) : storage.toHeader(session, metadata.inner);
+    return value instanceof Promise ? value.then((resolved) => cookieFor(resolved, metadata)) : cookieFor(value, metadata);
+  };
+
   return {
     cookie: options,
 
@@ -133,20 +155,10 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
       return fromHeaderMaybeSync(header);
     },
 
+    toHeaderMaybeSync,
+
     async toHeader(session, metadata) {
-      const value = await storage.toHeader(session, metadata.inner);
-      const { createdAt, token, sealedValue, expiresAt, needsReseal } = metadata;
-      // A server-side storage's id is unchanged by most writes: the client's token still says
-      // everything, so it is sent again as it is, with no new encryption, until renewal is due.
-      if (token !== undefined && value === sealedValue && expiresAt !== undefined && !needsReseal && !lifetime.isRenewalDue(createdAt, expiresAt)) {
-        return serializer.cookie(token, expiresAt, lifetime.now());
-      }
-      const newExpiresAt = lifetime.expiresAt(createdAt);
-      const newToken = cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
-      const header = serializer.cookie(newToken, newExpiresAt, lifetime.now());
-      if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
-      Object.assign(metadata, { expiresAt: newExpiresAt, token: newToken, sealedValue: value, needsReseal: false });
-      return header;
+      return toHeaderMaybeSync(session, metadata);
     },
 
     needsCommit(metadata) {

@@ -109,11 +109,11 @@ export function sessions<
     req.session = session;
     holdResponse(res, {
       beforeHeaders() {
-        if (!session.hasPendingChanges()) {
-          attachHeader(res, session.committedHeader);
-          return undefined;
-        }
-        return session.commitPendingChanges().then(() => attachHeader(res, session.committedHeader));
+        // A storage that writes without waiting (a cookie to seal, a map to update) lets the response go at once.
+        const committed = session.hasPendingChanges() ? session.commitPendingChangesMaybeSync() : undefined;
+        if (committed instanceof Promise) return committed.then(() => attachHeader(res, session.committedHeader));
+        attachHeader(res, session.committedHeader);
+        return undefined;
       },
       beforeEndAfterHeaders() {
         // Too late for a header, but a server-side storage still saves the change.

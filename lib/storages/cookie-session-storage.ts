@@ -48,14 +48,11 @@ const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = 
     return readSession(text);
   },
 
+  // Writing needs no waiting either: the session is sealed and the response goes out at once.
+  toHeaderMaybeSync: writeSession,
+
   async toHeader(session, metadata) {
-    for (const [key, value] of session.content) {
-      const problem = findNotSerializable(value, key);
-      if (problem) throw new SessionValueNotSerializableError(key, problem.path, problem.reason);
-    }
-    const contentJson = contentJsonOf(session);
-    metadata.contentJson = contentJson;
-    return session.flashedKeys.size === 0 ? contentJson : `${contentJson}\n${JSON.stringify([...session.flashedKeys])}`;
+    return writeSession(session, metadata);
   },
 
   hasChanged(session, metadata) {
@@ -67,6 +64,16 @@ function readSession(text: string | undefined): [StoredSession<Serializable>, Co
   const parsed = text ? parseSession(text) : undefined;
   if (!parsed) return [emptySession(), { contentJson: emptyContentJson }];
   return [parsed.session, { contentJson: parsed.contentJson }];
+}
+
+function writeSession(session: StoredSession<Serializable>, metadata: CookieSessionMetadata): string {
+  for (const [key, value] of session.content) {
+    const problem = findNotSerializable(value, key);
+    if (problem) throw new SessionValueNotSerializableError(key, problem.path, problem.reason);
+  }
+  const contentJson = contentJsonOf(session);
+  metadata.contentJson = contentJson;
+  return session.flashedKeys.size === 0 ? contentJson : `${contentJson}\n${JSON.stringify([...session.flashedKeys])}`;
 }
 
 /** The content as written into the cookie; hasChanged compares exactly this text, so both use it. */

@@ -89,6 +89,26 @@ export function createMemorySessionStorage({
     return [snapshotOf(record), { id, wasStored: true, snapshot: { content, flashedKeys } }];
   }
 
+  function writeSession(session: StoredSession<unknown>, metadata: MemorySessionMetadata): string {
+    let record = records.get(metadata.id);
+    if (!record) {
+      // Destroyed or expired since this request read it: writing would bring it back.
+      if (metadata.wasStored) return metadata.id;
+      const createdAt = lifetime.now();
+      record = { ...emptySession(), createdAt, expiresAt: lifetime.expiresAt(createdAt) };
+      records.add(metadata.id, record);
+      metadata.wasStored = true;
+    }
+    // New maps, not the old ones changed: requests still reading the old ones diff against them.
+    const updated = snapshotOf(record);
+    applyChanges(updated, changesBetween(metadata.snapshot, session));
+    record.content = updated.content;
+    record.flashedKeys = updated.flashedKeys;
+    record.expiresAt = lifetime.expiresAt(record.createdAt);
+    metadata.snapshot = snapshotOf(session);
+    return metadata.id;
+  }
+
   const storage = withEncryptedCookies<unknown, MemorySessionMetadata>({
     cookie,
     clock,
@@ -99,24 +119,10 @@ export function createMemorySessionStorage({
         return readSession(id);
       },
 
+      toHeaderMaybeSync: writeSession,
+
       async toHeader(session, metadata) {
-        let record = records.get(metadata.id);
-        if (!record) {
-          // Destroyed or expired since this request read it: writing would bring it back.
-          if (metadata.wasStored) return metadata.id;
-          const createdAt = lifetime.now();
-          record = { ...emptySession(), createdAt, expiresAt: lifetime.expiresAt(createdAt) };
-          records.add(metadata.id, record);
-          metadata.wasStored = true;
-        }
-        // New maps, not the old ones changed: requests still reading the old ones diff against them.
-        const updated = snapshotOf(record);
-        applyChanges(updated, changesBetween(metadata.snapshot, session));
-        record.content = updated.content;
-        record.flashedKeys = updated.flashedKeys;
-        record.expiresAt = lifetime.expiresAt(record.createdAt);
-        metadata.snapshot = snapshotOf(session);
-        return metadata.id;
+        return writeSession(session, metadata);
       },
 
       // Values are held by reference: an object mutated in place is already the stored one.
