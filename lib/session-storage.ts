@@ -69,3 +69,20 @@ export interface SessionStorage<Value, Metadata = undefined> {
 
 /** The `Value` type of a storage. */
 export type ValueOf<Storage> = Storage extends SessionStorage<infer Value, any> ? Value : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Reads through the storage's fastest way: `fromHeaderMaybeSync` when it offers one, else `fromHeader`. */
+export function readSessionFrom<Value, Metadata>(
+  storage: SessionStorage<Value, Metadata>,
+  header: string | undefined,
+): MaybePromise<SessionWithMetadata<Value, Metadata>> {
+  return storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(header) : storage.fromHeader(header);
+}
+
+/** Writes through the storage's fastest way: `toHeaderMaybeSync` when it offers one, else `toHeader`. */
+export function writeSessionTo<Value, Metadata>(
+  storage: SessionStorage<Value, Metadata>,
+  session: StoredSession<Value>,
+  metadata: Metadata,
+): MaybePromise<string> {
+  return storage.toHeaderMaybeSync ? storage.toHeaderMaybeSync(session, metadata) : storage.toHeader(session, metadata);
+}

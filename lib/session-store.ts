@@ -1,6 +1,12 @@
 import type { MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
-import type { SessionStorage, SessionWithMetadata, StoredSession } from "./session-storage.js";
+import {
+  readSessionFrom,
+  writeSessionTo,
+  type SessionStorage,
+  type SessionWithMetadata,
+  type StoredSession,
+} from "./session-storage.js";
 
 /** A storage, possibly with the optional `destroy` extension (see `withEncryptedCookies`). */
 type StorageWithLifecycle<Value, Metadata> = SessionStorage<Value, Metadata> & {
@@ -127,7 +133,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     storage: SessionStorage<Value, Metadata>,
     header: string | undefined,
   ): MaybePromise<TrackedSessionStore<Value, Metadata>> {
-    const loaded = storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(header) : storage.fromHeader(header);
+    const loaded = readSessionFrom(storage, header);
     if (loaded instanceof Promise) return loaded.then((result) => TrackedSessionStore.#fromLoaded(storage, result));
     return TrackedSessionStore.#fromLoaded(storage, loaded);
   }
@@ -271,12 +277,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     const fingerprint = this.#fingerprintIfNeeded();
     const identityChange = this.#identityChange;
     this.#identityChange = undefined;
-    const storage = this.#storage;
-    const header = identityChange
-      ? this.#writeUnderNewIdentity()
-      : storage.toHeaderMaybeSync
-        ? storage.toHeaderMaybeSync(this.#stored, this.#metadata)
-        : storage.toHeader(this.#stored, this.#metadata);
+    const header = identityChange ? this.#writeUnderNewIdentity() : writeSessionTo(this.#storage, this.#stored, this.#metadata);
     if (header instanceof Promise) return header.then((written) => this.#written(written, changeCount, fingerprint));
     return this.#written(header, changeCount, fingerprint);
   }

@@ -9,7 +9,13 @@ import { CookieTooLargeError } from "./errors.js";
 import type { MaybePromise } from "./maybe-promise.js";
 import { emptySession } from "./session-changes.js";
 import { createSessionLifetime, type Clock } from "./session-lifetime.js";
-import type { SessionStorage, SessionWithMetadata, StoredSession } from "./session-storage.js";
+import {
+  readSessionFrom,
+  writeSessionTo,
+  type SessionStorage,
+  type SessionWithMetadata,
+  type StoredSession,
+} from "./session-storage.js";
 
 /** What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata. */
 export type EncryptedCookieMetadata<InnerMetadata> = {
@@ -116,7 +122,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   /** The wrapped storage's session for the cookie's value (or none): at once when it can answer at once. */
   const sessionFor = (live: LiveCookie | undefined) => {
     const value = live?.envelope.value;
-    const loaded = storage.fromHeaderMaybeSync ? storage.fromHeaderMaybeSync(value) : storage.fromHeader(value);
+    const loaded = readSessionFrom(storage, value);
     return loaded instanceof Promise ? loaded.then((result) => withMetadata(live, result)) : withMetadata(live, loaded);
   };
 
@@ -142,7 +148,7 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   };
 
   const toHeaderMaybeSync = (session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>) => {
-    const value = storage.toHeaderMaybeSync ? storage.toHeaderMaybeSync(session, metadata.inner) : storage.toHeader(session, metadata.inner);
+    const value = writeSessionTo(storage, session, metadata.inner);
     return value instanceof Promise ? value.then((resolved) => cookieFor(resolved, metadata)) : cookieFor(value, metadata);
   };
 
