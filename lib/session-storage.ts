@@ -86,3 +86,23 @@ export function writeSessionTo<Value, Metadata>(
 ): MaybePromise<string> {
   return storage.toHeaderMaybeSync ? storage.toHeaderMaybeSync(session, metadata) : storage.toHeader(session, metadata);
 }
+
+/**
+ * The reading and writing methods of a storage that never waits, from one read and one
+ * write function: the seed's async pair, and the synchronous extensions the middleware prefers.
+ */
+export function synchronousSessionMethods<Value, Metadata>(
+  read: (header: string | undefined) => SessionWithMetadata<Value, Metadata>,
+  write: (session: StoredSession<Value>, metadata: Metadata) => string,
+): Pick<Required<SessionStorage<Value, Metadata>>, "fromHeader" | "fromHeaderMaybeSync" | "toHeader" | "toHeaderMaybeSync"> {
+  return {
+    fromHeaderMaybeSync: read,
+    async fromHeader(header) {
+      return read(header);
+    },
+    toHeaderMaybeSync: write,
+    async toHeader(session, metadata) {
+      return write(session, metadata);
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { SessionValueNotSerializableError } from "../errors.js";
 import { findNotSerializable, type Serializable } from "../serializable.js";
 import { emptySession } from "../session-changes.js";
 import type { Clock } from "../session-lifetime.js";
-import type { SessionStorage, StoredSession } from "../session-storage.js";
+import { synchronousSessionMethods, type SessionStorage, type StoredSession } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
 /** The content's JSON as read or last written: comparing against it reveals values mutated in place. */
@@ -41,19 +41,8 @@ const emptyContentJson = "{}";
  * and keeping the content's JSON whole lets a read reuse it as the change detector.
  */
 const jsonSessionStorage: SessionStorage<Serializable, CookieSessionMetadata> = {
-  // Parsing needs no waiting: withEncryptedCookies calls this one, and the session is ready in the same tick.
-  fromHeaderMaybeSync: readSession,
-
-  async fromHeader(text) {
-    return readSession(text);
-  },
-
-  // Writing needs no waiting either: the session is sealed and the response goes out at once.
-  toHeaderMaybeSync: writeSession,
-
-  async toHeader(session, metadata) {
-    return writeSession(session, metadata);
-  },
+  // Parsing and writing JSON need no waiting: the session is ready, and sealed, in the same tick.
+  ...synchronousSessionMethods(readSession, writeSession),
 
   hasChanged(session, metadata) {
     return contentJsonOf(session) !== metadata.contentJson;

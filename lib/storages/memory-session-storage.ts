@@ -3,7 +3,7 @@ import { resolveCookieOptions, type CookieOptions } from "../cookie/cookie-optio
 import { SessionConfigError } from "../errors.js";
 import { applyChanges, changesBetween, emptySession, snapshotOf } from "../session-changes.js";
 import { createSessionLifetime, type Clock, type SessionLifetime } from "../session-lifetime.js";
-import type { StoredSession } from "../session-storage.js";
+import { synchronousSessionMethods, type StoredSession } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
 export type MemorySessionStorageOptions = {
@@ -113,17 +113,7 @@ export function createMemorySessionStorage({
     cookie,
     clock,
     storage: {
-      fromHeaderMaybeSync: readSession,
-
-      async fromHeader(id) {
-        return readSession(id);
-      },
-
-      toHeaderMaybeSync: writeSession,
-
-      async toHeader(session, metadata) {
-        return writeSession(session, metadata);
-      },
+      ...synchronousSessionMethods(readSession, writeSession),
 
       // Values are held by reference: an object mutated in place is already the stored one.
       hasChanged: () => false,
