@@ -34,15 +34,46 @@ export class SessionConfigError extends SessionError {
 
 /**
  * The error for an option name nobody reads (usually a typo), suggesting the known
- * option that differs only in case, or else listing them all.
+ * option it most likely meant (a difference in case, or one or two letters), or else
+ * listing them all.
  */
 export function unknownOptionError(prefix: string, key: string, knownOptions: Iterable<string>): SessionConfigError {
   const known = [...knownOptions];
-  const suggestion = known.find((option) => option.toLowerCase() === key.toLowerCase());
+  const suggestion = closestOption(key, known);
   return new SessionConfigError(
     `${prefix}${key}`,
     suggestion ? `unknown option; did you mean \`${suggestion}\`?` : `unknown option. Known options: ${known.join(", ")}.`,
   );
+}
+
+/** Throws `unknownOptionError` for the first key of `options` that is not a known option. */
+export function refuseUnknownOptions(prefix: string, options: object, knownOptions: ReadonlySet<string>): void {
+  for (const key of Object.keys(options)) {
+    if (!knownOptions.has(key)) throw unknownOptionError(prefix, key, knownOptions);
+  }
+}
+
+/** The known option within two edits of `key` (case ignored), the closest first; none when nothing is that close. */
+function closestOption(key: string, known: string[]): string | undefined {
+  let best: { option: string; distance: number } | undefined;
+  for (const option of known) {
+    const distance = editDistance(key.toLowerCase(), option.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { option, distance };
+  }
+  return best?.option;
+}
+
+/** Levenshtein distance: option names are short, so the quadratic table is a few dozen cells. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /**
@@ -71,7 +102,8 @@ export class CookieTooLargeError extends SessionError {
 
 /**
  * A session value cannot be stored as JSON without changing it (a function,
- * `undefined`, a `Date`, a class instance, `NaN`, a cycle...).
+ * `undefined`, a `Date`, a class instance, `NaN`, a cycle...), or is too deep or too
+ * large to store. Storages that keep JSON (cookie, Redis, PostgreSQL) throw it at commit.
  */
 export class SessionValueNotSerializableError extends SessionError {
   /** The session key whose value was refused. */
@@ -82,12 +114,56 @@ export class SessionValueNotSerializableError extends SessionError {
   constructor(key: string, path: string, reason: string) {
     super(
       "ERR_SESSION_VALUE_NOT_SERIALIZABLE",
-      `The session value at "${path}" cannot be stored in a cookie: ${reason}. ` +
-        "Cookie sessions hold JSON values only (strings, finite numbers, booleans, null, arrays and plain objects); " +
-        "convert it first (e.g. a Date to an ISO string), or use createMemorySessionStorage to keep any value.",
+      `The session value at "${path}" cannot be stored: ${reason}. ` +
+        "This storage keeps JSON values only (strings, finite numbers, booleans, null, arrays and plain objects); " +
+        "convert it first (e.g. a Date to an ISO string), or use createMemorySessionStorage, which keeps any value.",
     );
     this.key = key;
     this.path = path;
+  }
+}
+
+/** The operations the middleware asks of a storage, named in storage errors. */
+export type SessionStorageOperation = "read" | "write" | "destroy" | "regenerate";
+
+/**
+ * A session storage failed: its server is down, refused the command, or answered
+ * something it should not have. The storage's own error is the `cause`. It reaches
+ * Express's error handling (`next(err)`); the request never hangs.
+ *
+ * @example
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof SessionStorageError) return res.status(503).send("Please try again in a moment.");
+ *   next(err);
+ * });
+ */
+export class SessionStorageError extends SessionError {
+  /** What the middleware asked of the storage when it failed. */
+  readonly operation: SessionStorageOperation;
+
+  constructor(operation: SessionStorageOperation, message: string, options?: ErrorOptions & { code?: string }) {
+    super(options?.code ?? "ERR_SESSION_STORAGE", message, options);
+    this.operation = operation;
+  }
+}
+
+/**
+ * A storage call took longer than its bound (the middleware's `storageTimeout`, or a
+ * server-side storage's own `timeout`). Raise the bound only if the storage is known
+ * to be slow; a session read should take milliseconds.
+ */
+export class SessionStorageTimeoutError extends SessionStorageError {
+  /** The bound that was exceeded, in milliseconds. */
+  readonly timeout: number;
+
+  constructor(operation: SessionStorageOperation, timeout: number, storageName = "The session storage") {
+    super(
+      operation,
+      `${storageName} did not answer within ${timeout} ms (${operation}). ` +
+        "Check that its server is up and reachable; raise the timeout only if it is known to be this slow.",
+      { code: "ERR_SESSION_STORAGE_TIMEOUT" },
+    );
+    this.timeout = timeout;
   }
 }
 

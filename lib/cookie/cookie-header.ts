@@ -8,14 +8,16 @@ export const maxCookieBytes = 4096;
 const maxDuplicates = 3;
 
 /**
- * The values of cookie `name` in a `Cookie` request header, in the order sent, at most
- * three. Browsers send duplicates when cookies of the same name differ in path or domain
- * (a sibling subdomain can plant one), so the caller tries each rather than trusting the first.
+ * The values of cookie `name` in a `Cookie` request header that could be a session token
+ * (`isCandidate`), in the order sent, at most three. Browsers send duplicates when cookies
+ * of the same name differ in path or domain (a sibling subdomain can plant one), so the
+ * caller tries each rather than trusting the first; values that cannot be a token do not
+ * count, so junk planted in front cannot hide the real one.
  * Names are compared as plain strings: "__proto__" or "hasOwnProperty" are ordinary names.
  * The header is scanned for the name, not split into every pair: browsers send all of a
  * site's cookies (analytics, preferences) on every request, and only ours matters here.
  */
-export function readCookieValues(header: string | undefined, name: string): string[] {
+export function readCookieValues(header: string | undefined, name: string, isCandidate: (value: string) => boolean): string[] {
   const values: string[] = [];
   let from = 0;
   while (header && values.length < maxDuplicates) {
@@ -26,11 +28,32 @@ export function readCookieValues(header: string | undefined, name: string): stri
     const equals = skipWhitespace(header, from, 1);
     if (header.charCodeAt(equals) !== equalsSign || !startsPair(header, at)) continue;
     const end = header.indexOf(";", equals);
-    values.push(header.slice(equals + 1, end === -1 ? header.length : end).trim());
+    const value = header.slice(equals + 1, end === -1 ? header.length : end).trim();
+    if (isCandidate(value)) values.push(value);
     if (end === -1) break;
     from = end;
   }
   return values;
+}
+
+/**
+ * The `Cookie` header a token client's header stands for: `Authorization: Bearer <token>`
+ * (or a bare token in a header of the app's choosing) becomes `name=<token>`. A header
+ * already in cookie syntax (`name=<token>`) is returned as it is.
+ */
+export function cookieHeaderForToken(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  const token = header.replace(bearerScheme, "").trim();
+  return token.includes("=") ? token : `${name}=${token}`;
+}
+
+const bearerScheme = /^\s*bearer\s+/i;
+
+/** The bare value of a `Set-Cookie` header (`name=value; Max-Age=...`): what a token client keeps. */
+export function tokenOfSetCookie(setCookie: string): string {
+  const equals = setCookie.indexOf("=");
+  const end = setCookie.indexOf(";");
+  return setCookie.slice(equals + 1, end === -1 ? setCookie.length : end);
 }
 
 const equalsSign = 0x3d;

@@ -1,4 +1,4 @@
-import { SessionConfigError, unknownOptionError } from "../errors.js";
+import { refuseUnknownOptions, SessionConfigError } from "../errors.js";
 
 /**
  * Settings of the session cookie. Only `name` and `secret` are required; every
@@ -27,7 +27,8 @@ export type CookieOptions = {
   maxAge?: number;
   /**
    * Absolute timeout in seconds: no session lives longer than this after it started,
-   * however active. Default `43200` (12 hours, OWASP ASVS level 2).
+   * however active. Default `43200` (12 hours, OWASP ASVS level 2), or `maxAge` when
+   * that alone is set longer. It must not be shorter than `maxAge`.
    */
   absoluteTimeout?: number;
   /**
@@ -89,10 +90,11 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
   if (cookie === null || typeof cookie !== "object") {
     throw new SessionConfigError("cookie", 'expected an object such as { name: "sid", secret: process.env.SESSION_SECRET }.');
   }
-  for (const key of Object.keys(cookie)) {
-    if (!knownOptions.has(key)) throw unknownOptionError("cookie.", key, knownOptions);
-  }
+  refuseUnknownOptions("cookie.", cookie, knownOptions);
   const maxAge = validateSeconds("maxAge", cookie.maxAge ?? defaults.maxAge, "3600 for one hour", { max: maxLifetimeSeconds });
+  // A maxAge set longer than the default absolute timeout (a week, say) is what the app asked
+  // for: the default then follows it, rather than cutting every session at 12 hours.
+  const defaultAbsoluteTimeout = Math.max(defaults.absoluteTimeout, maxAge);
   const options: ResolvedCookieOptions = {
     name: validateName(cookie.name),
     secrets: validateSecrets(cookie.secret),
@@ -101,7 +103,7 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
     domain: cookie.domain === undefined ? undefined : validateDomain(cookie.domain),
     secure: validateBoolean("secure", cookie.secure ?? defaults.secure),
     maxAge,
-    absoluteTimeout: validateSeconds("absoluteTimeout", cookie.absoluteTimeout ?? defaults.absoluteTimeout, "43200 for 12 hours", {
+    absoluteTimeout: validateSeconds("absoluteTimeout", cookie.absoluteTimeout ?? defaultAbsoluteTimeout, "43200 for 12 hours", {
       max: maxLifetimeSeconds,
     }),
     renewThreshold: validateSeconds("renewThreshold", cookie.renewThreshold ?? maxAge / 2, "1800", {
@@ -111,6 +113,13 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
     clockTolerance: validateSeconds("clockTolerance", cookie.clockTolerance ?? 0, "5", { allowZero: true }),
     sameSite: validateSameSite(cookie.sameSite ?? defaults.sameSite),
   };
+  if (options.maxAge > options.absoluteTimeout) {
+    throw new SessionConfigError(
+      "cookie.maxAge",
+      `an idle timeout of ${options.maxAge} s cannot work with an absolute timeout of ${options.absoluteTimeout} s: ` +
+        "every session would end at the absolute timeout first. Lower maxAge, or raise absoluteTimeout to at least maxAge.",
+    );
+  }
   if (options.renewThreshold > options.maxAge) {
     throw new SessionConfigError(
       "cookie.renewThreshold",
@@ -123,10 +132,12 @@ export function resolveCookieOptions(cookie: CookieOptions): ResolvedCookieOptio
       'browsers reject `sameSite: "none"` without `secure: true`. Set `secure: true`, or use `sameSite: "lax"`.',
     );
   }
-  if (options.name.startsWith("__Secure-") && !options.secure) {
+  // Browsers match the prefixes without regard to case: "__host-" is held to the same rules.
+  const lowerCaseName = options.name.toLowerCase();
+  if (lowerCaseName.startsWith("__secure-") && !options.secure) {
     throw new SessionConfigError("cookie.name", 'a "__Secure-" cookie needs `secure: true`; browsers drop it otherwise.');
   }
-  if (options.name.startsWith("__Host-") && (!options.secure || options.path !== "/" || options.domain !== undefined)) {
+  if (lowerCaseName.startsWith("__host-") && (!options.secure || options.path !== "/" || options.domain !== undefined)) {
     throw new SessionConfigError(
       "cookie.name",
       'a "__Host-" cookie needs `secure: true`, `path: "/"` and no `domain`; browsers drop it otherwise.',

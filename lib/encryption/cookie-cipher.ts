@@ -23,6 +23,11 @@ export type CookieCipher = {
   open(token: string): MaybePromise<OpenedToken | undefined>;
 };
 
+/** Whether `token` has the shape of a token we seal; anything else cannot open, and is refused before any crypto. */
+export function couldBeSealedToken(token: string): boolean {
+  return token.length <= maxTokenLength && compactDirA256GcmShape.test(token);
+}
+
 /** Longer tokens cannot come from us (the cookie limit is 4096 bytes): refused before any crypto. */
 const maxTokenLength = 4096;
 /** Tokens remembered as authenticated; about 1 MB for typical 400-byte cookies. */
@@ -99,7 +104,7 @@ export function createCookieCipher(secrets: readonly string[], cookieName: strin
       return token;
     },
     open(token) {
-      if (token.length > maxTokenLength || !compactDirA256GcmShape.test(token)) return undefined;
+      if (!couldBeSealedToken(token)) return undefined;
       return cache.get(token) ?? decrypt(token);
     },
   };
