@@ -10,9 +10,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import {
+  sessionGone,
   withEncryptedCookies,
   type CookieOptions,
   type Serializable,
+  type SessionLifetime,
   type SessionStorage,
   type StoredSession,
 } from "../lib/index.js";
@@ -60,15 +62,18 @@ export function createJsonFileSessionStorage({
     },
 
     // Commit phase: save the session under its id (the Metadata from fromHeader) and return
-    // the id. withEncryptedCookies encrypts it into the Set-Cookie header.
-    async toHeader(session: StoredSession<Serializable>, { id, wasStored }: SessionId) {
-      // A session this request read is gone: another request destroyed it (a logout) while this
-      // one ran. Writing it back would undo the logout, so don't.
-      if (wasStored && !records.has(id)) return id;
+    // the id. withEncryptedCookies encrypts it into the Set-Cookie header. `lifetime` says
+    // when the cookie will expire: the record expires with it.
+    async toHeader(session: StoredSession<Serializable>, { id, wasStored }: SessionId, lifetime?: SessionLifetime) {
+      // A session this request read is gone: another request destroyed it (a logout) or moved
+      // it (a login's regenerate) while this one ran. Writing it back would undo the logout,
+      // and re-sending its old cookie would undo the login: answer sessionGone, so nothing is
+      // written and no cookie is sent.
+      if (wasStored && !records.has(id)) return sessionGone;
       records.set(id, {
         content: [...session.content],
         flashedKeys: [...session.flashedKeys],
-        expiresAt: clock() + storage.cookie.maxAge * 1000, // its cookie expires no later; then this record is dropped
+        expiresAt: lifetime?.expiresAt ?? clock() + storage.cookie.maxAge * 1000,
       });
       await save();
       return id;

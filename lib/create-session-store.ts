@@ -1,6 +1,7 @@
 import { readRequestHeader, validateHeaderName, type RequestWithHeaders } from "./request-header.js";
 import type { SessionStorage } from "./session-storage.js";
-import { TrackedSessionStore, type SessionStore } from "./session-store.js";
+import { TrackedSessionStore, type SessionStore, type SessionStoreOptions } from "./session-store.js";
+import { defaultStorageTimeout, validateTimeout } from "./storage-timeout.js";
 
 /** Returns the session of a request, loading it once per request object. */
 export type GetSession<Value> = (request: RequestWithHeaders) => Promise<SessionStore<Value>>;
@@ -21,13 +22,15 @@ export type GetSession<Value> = (request: RequestWithHeaders) => Promise<Session
 export function createSessionStore<Value, Metadata>(
   storage: SessionStorage<Value, Metadata>,
   headerName = "cookie",
+  options: SessionStoreOptions = {},
 ): GetSession<Value> {
   const header = validateHeaderName("headerName", headerName);
+  const timeout = validateTimeout("storageTimeout", options.storageTimeout, defaultStorageTimeout);
   const sessionsByRequest = new WeakMap<object, Promise<TrackedSessionStore<Value, Metadata>>>();
   return function getSession(request) {
     let session = sessionsByRequest.get(request);
     if (!session) {
-      session = TrackedSessionStore.open(storage, readRequestHeader(request, header));
+      session = (async () => TrackedSessionStore.openMaybeSync(storage, readRequestHeader(request, header), timeout))();
       // A failed load is not cached: the next call tries again.
       session.catch(() => sessionsByRequest.delete(request));
       sessionsByRequest.set(request, session);

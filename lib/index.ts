@@ -1,7 +1,25 @@
 export type { Serializable } from "./serializable.js";
-export type { SessionStorage, SessionWithMetadata, StoredSession, ValueOf } from "./session-storage.js";
+export {
+  sessionGone,
+  type RegeneratedSession,
+  type SessionGone,
+  type SessionLifetime,
+  type SessionStorage,
+  type SessionWithMetadata,
+  type StoredSession,
+  type ValueOf,
+} from "./session-storage.js";
+export {
+  applyChanges,
+  hasChangedSince,
+  hasNoChanges,
+  sessionChangesSince,
+  sessionFromSnapshot,
+  type SessionChanges,
+  type SessionSnapshot,
+} from "./session-changes.js";
 export type { MaybePromise } from "./maybe-promise.js";
-export { intoSessionStore, type SessionStore, type SessionRecord } from "./session-store.js";
+export { intoSessionStore, type SessionStore, type SessionRecord, type SessionStoreOptions } from "./session-store.js";
 export { createSessionStore, getSessionStore, type GetSession } from "./create-session-store.js";
 export type { RequestWithHeaders } from "./request-header.js";
 export type { CookieOptions, ResolvedCookieOptions } from "./cookie/cookie-options.js";
@@ -17,7 +35,7 @@ export {
   type MemorySessionStorageOptions,
   type MemorySessionMetadata,
 } from "./storages/memory-session-storage.js";
-export type { Clock } from "./session-lifetime.js";
+export type { Clock } from "./session-expiry.js";
 export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
 export {
   SessionError,
@@ -25,4 +43,7 @@ export {
   CookieTooLargeError,
   SessionValueNotSerializableError,
   SessionNotLoadedError,
+  SessionStorageError,
+  SessionStorageTimeoutError,
+  type SessionStorageOperation,
 } from "./errors.js";

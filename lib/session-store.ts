@@ -1,17 +1,16 @@
 import type { MaybePromise } from "./maybe-promise.js";
-import { emptySession } from "./session-changes.js";
 import {
+  forgetSessionIn,
   readSessionFrom,
+  regenerateIn,
+  sessionGone,
   writeSessionTo,
+  type SessionGone,
   type SessionStorage,
   type SessionWithMetadata,
   type StoredSession,
 } from "./session-storage.js";
-
-/** A storage, possibly with the optional `destroy` extension (see `withEncryptedCookies`). */
-type StorageWithLifecycle<Value, Metadata> = SessionStorage<Value, Metadata> & {
-  destroy?(metadata: Metadata): Promise<string>;
-};
+import { defaultStorageTimeout, validateTimeout, withinTimeout } from "./storage-timeout.js";
 
 /** Keys and value types of a session, e.g. `{ user: User; visits: number }` (a type or an interface). */
 export type SessionRecord<Value> = Record<string, Value>;
@@ -50,9 +49,11 @@ export interface SessionStore<
   /** Stores a value that a later request reads once, e.g. a message shown after a redirect. */
   flash<Key extends keyof Flash & string>(key: Key, value: Flash[Key]): void;
   /**
-   * Persists the session through its storage and resolves to the response header
-   * value (a whole `Set-Cookie` value for cookie-based storages). The Express
-   * middleware calls it for you when the response goes out.
+   * Persists the session through its storage and resolves to the response header value
+   * (a whole `Set-Cookie` value for cookie-based storages), or to `""` when there is nothing
+   * to send (an empty session that a server-side storage does not keep, or one that ended
+   * elsewhere while this request ran). Nothing is written twice: a later call with nothing
+   * new since resolves to the same header again. The Express middleware calls it for you.
    */
   commit(): Promise<string>;
   /**
@@ -68,6 +69,15 @@ export interface SessionStore<
   regenerate(): void;
 }
 
+/** Options of a session store. */
+export type SessionStoreOptions = {
+  /**
+   * Milliseconds a storage call may take before it fails with `SessionStorageTimeoutError`.
+   * Default 3000; `Infinity` for no bound.
+   */
+  storageTimeout?: number;
+};
+
 /**
  * Opens one session from a raw request header (the seed's `intoSessionStore`).
  *
@@ -78,28 +88,35 @@ export interface SessionStore<
 export async function intoSessionStore<Value, Metadata>(
   storage: SessionStorage<Value, Metadata>,
   header?: string,
+  options: SessionStoreOptions = {},
 ): Promise<SessionStore<Value>> {
-  return TrackedSessionStore.open(storage, header);
+  return TrackedSessionStore.openMaybeSync(storage, header, validateTimeout("storageTimeout", options.storageTimeout, defaultStorageTimeout));
 }
+
+/** A pending `destroy()` or `regenerate()`; a new object for each call, so a call made during a commit is not lost. */
+type IdentityChange = { kind: "destroy" | "regenerate" };
 
 /**
  * The `SessionStore` implementation. It tracks what the request changed, so the
  * middleware commits only when something must be persisted, and at most once per change.
  */
 export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value> {
-  readonly #storage: StorageWithLifecycle<Value, Metadata>;
+  readonly #storage: SessionStorage<Value, Metadata>;
   readonly #stored: StoredSession<Value>;
+  readonly #timeout: number;
   /** Replaced when destroy() or regenerate() gives the session a new identity. */
   #metadata: Metadata;
-  #identityChange: "destroy" | "regenerate" | undefined;
+  /** Cleared only once the storage has carried it out: a failed destroy() is retried, never dropped. */
+  #identityChange: IdentityChange | undefined;
 
   // Both sets are created on first use: most requests flash nothing and read no flash.
   /** Flashes set during this request: readable here without being consumed. */
   #flashedHere: Set<string> | undefined;
   /** Flashes of earlier requests read here: the next commit removes them. */
   #flashesShown: Set<string> | undefined;
-  #changeCount = 0;
-  #committedChangeCount = 0;
+  /** Counts changes; a commit records the count it wrote, so a change made while it runs stays pending. */
+  #version = 0;
+  #committedVersion = 0;
   /**
    * Whether the application may hold an object of this session (from get, set or flash)
    * and so may have changed it in place. Until then there is nothing to compare at commit.
@@ -113,34 +130,36 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   #fingerprint: string | undefined;
   #lastCommit: Promise<string> | undefined;
   #commitsUnderWay = 0;
+  /** The header of the latest commit: `""` when it had nothing to send. */
   #committedHeader: string | undefined;
 
-  private constructor(storage: StorageWithLifecycle<Value, Metadata>, stored: StoredSession<Value>, metadata: Metadata) {
+  private constructor(storage: SessionStorage<Value, Metadata>, stored: StoredSession<Value>, metadata: Metadata, timeout: number) {
     this.#storage = storage;
     this.#stored = stored;
     this.#metadata = metadata;
+    this.#timeout = timeout;
   }
 
-  static async open<Value, Metadata>(
-    storage: SessionStorage<Value, Metadata>,
-    header: string | undefined,
-  ): Promise<TrackedSessionStore<Value, Metadata>> {
-    return TrackedSessionStore.openMaybeSync(storage, header);
-  }
-
-  /** `open`, synchronous when the storage answers at once (see `fromHeaderMaybeSync`); it may throw. */
+  /**
+   * Opens the session `header` refers to: synchronously when the storage answers at once
+   * (see `fromHeaderMaybeSync`), else a promise bounded by `timeout`. It may throw.
+   */
   static openMaybeSync<Value, Metadata>(
     storage: SessionStorage<Value, Metadata>,
     header: string | undefined,
+    timeout = defaultStorageTimeout,
   ): MaybePromise<TrackedSessionStore<Value, Metadata>> {
     const loaded = readSessionFrom(storage, header);
-    if (loaded instanceof Promise) return loaded.then((result) => TrackedSessionStore.#fromLoaded(storage, result));
-    return TrackedSessionStore.#fromLoaded(storage, loaded);
+    if (loaded instanceof Promise) {
+      return withinTimeout(loaded, timeout, "read").then((result) => TrackedSessionStore.#fromLoaded(storage, result, timeout));
+    }
+    return TrackedSessionStore.#fromLoaded(storage, loaded, timeout);
   }
 
   static #fromLoaded<Value, Metadata>(
     storage: SessionStorage<Value, Metadata>,
     [stored, metadata]: SessionWithMetadata<Value, Metadata>,
+    timeout: number,
   ): TrackedSessionStore<Value, Metadata> {
     if (!isStoredSession(stored)) {
       throw new TypeError(
@@ -148,7 +167,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
           `it resolved to ${describe(stored)}.`,
       );
     }
-    return new TrackedSessionStore(storage, stored, metadata as Metadata);
+    return new TrackedSessionStore(storage, stored, metadata as Metadata, timeout);
   }
 
   has(key: string): boolean {
@@ -159,7 +178,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     const { content, flashedKeys } = this.#stored;
     if (flashedKeys.has(key) && !this.#flashedHere?.has(key) && !this.#flashesShown?.has(key)) {
       (this.#flashesShown ??= new Set()).add(key);
-      this.#changeCount++;
+      this.#version++;
     }
     const value = content.get(key);
     if (!this.#mayBeChangedInPlace && isObject(value)) {
@@ -170,16 +189,21 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   }
 
   set(key: string, value: Value): void {
-    this.#stored.content.set(key, value);
+    const { content, flashedKeys } = this.#stored;
+    // The same string or number again changes nothing: no write, no cookie.
+    if (!isObject(value) && !flashedKeys.has(key) && content.has(key) && Object.is(content.get(key), value)) return;
+    content.set(key, value);
     this.#forgetFlash(key);
     this.#noteValueGiven(value);
-    this.#changeCount++;
+    this.#version++;
   }
 
   unset(key: string): void {
+    // Only a real removal counts: a request that unsets what is not there stores nothing.
+    if (!this.#stored.content.has(key)) return;
     this.#stored.content.delete(key);
     this.#forgetFlash(key);
-    this.#changeCount++;
+    this.#version++;
   }
 
   flash(key: string, value: Value): void {
@@ -188,27 +212,34 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     (this.#flashedHere ??= new Set()).add(key);
     this.#flashesShown?.delete(key);
     this.#noteValueGiven(value);
-    this.#changeCount++;
+    this.#version++;
   }
 
   destroy(): void {
-    this.#identityChange = "destroy";
+    this.#identityChange = { kind: "destroy" };
     this.#stored.content.clear();
     this.#stored.flashedKeys.clear();
     this.#flashedHere?.clear();
     this.#flashesShown?.clear();
-    this.#changeCount++;
+    this.#version++;
   }
 
   regenerate(): void {
-    this.#identityChange ??= "regenerate";
-    this.#changeCount++;
+    // After destroy() the session is new already: there is nothing to move.
+    if (this.#identityChange?.kind !== "destroy") this.#identityChange = { kind: "regenerate" };
+    this.#version++;
   }
 
   commit(): Promise<string> {
     // Commits run one after another, so a later one always writes the later state.
-    const previous = this.#lastCommit?.catch(() => undefined) ?? Promise.resolve(undefined);
-    return this.#track(previous.then(() => this.#write()));
+    const previous = this.#lastCommit?.catch(ignore) ?? Promise.resolve();
+    // The first commit asked for always writes (the seed's contract: it returns the header to
+    // send); a later one writes only what changed since, and otherwise returns the same header.
+    return this.#track(
+      previous.then(() =>
+        this.#committedHeader === undefined || this.#hasUncommittedChanges() ? this.#write() : this.#committedHeader,
+      ),
+    );
   }
 
   /** Counts `commit` as under way until it settles, and makes it the one later commits wait for. */
@@ -218,32 +249,44 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     // A caller that does not await (`void session.commit()`) must not crash the process with
     // an unhandled rejection: the failed change stays pending, and the middleware's own
     // commit retries it and hands the error to next(err). Awaiting callers still get it.
-    tracked.catch(() => undefined);
+    tracked.catch(ignore);
     this.#lastCommit = tracked;
     return tracked;
   }
 
   /**
-   * @internal Whether something must still be persisted or is being persisted: a
-   * commit under way, a change since the last commit, a value mutated in place, a shown
-   * flash to drop, or the storage's own reason (a key to rotate, a lifetime to renew).
+   * @internal Whether something must still be persisted or is being persisted: a commit
+   * under way, or anything `#hasUncommittedChanges` counts.
    */
   hasPendingChanges(): boolean {
+    return this.#commitsUnderWay > 0 || this.#hasUncommittedChanges();
+  }
+
+  /**
+   * A change, destroy() or regenerate() since the last commit, a value mutated in place,
+   * a shown flash to drop, or the storage's own reason (a key to rotate, a lifetime to renew).
+   */
+  #hasUncommittedChanges(): boolean {
     return (
-      this.#commitsUnderWay > 0 ||
-      this.#changeCount !== this.#committedChangeCount ||
+      this.#identityChange !== undefined ||
+      this.#version !== this.#committedVersion ||
       this.#hasChangedInPlace() ||
       (this.#storage.needsCommit?.(this.#metadata) ?? false)
     );
   }
 
   /**
-   * @internal Waits for commits under way (a handler's own), then commits what is
-   * still pending. A failed earlier commit leaves its changes pending, so it is retried.
+   * @internal Waits for commits under way (a handler's own), then commits what is still
+   * pending, changes made while they ran included. A failed earlier commit leaves its
+   * changes pending, so it is retried once here.
    */
   async commitPendingChanges(): Promise<void> {
-    await this.#lastCommit?.catch(() => undefined);
-    if (this.hasPendingChanges()) await this.commit();
+    // Bounded: a storage whose needsCommit never turns false must not loop for ever.
+    for (let round = 0; round < maxCommitRounds; round++) {
+      await this.#lastCommit?.catch(ignore);
+      if (!this.#hasUncommittedChanges()) return;
+      await this.commit();
+    }
   }
 
   /**
@@ -254,13 +297,13 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
    */
   commitPendingChangesMaybeSync(): MaybePromise<void> {
     if (this.#commitsUnderWay > 0 || this.#identityChange || !this.#storage.toHeaderMaybeSync) return this.commitPendingChanges();
-    if (!this.hasPendingChanges()) return undefined;
+    if (!this.#hasUncommittedChanges()) return undefined;
     const written = this.#write();
-    if (written instanceof Promise) return this.#track(written).then(() => undefined);
+    if (written instanceof Promise) return this.#track(written).then(() => this.commitPendingChanges());
     return undefined;
   }
 
-  /** @internal The header value of the latest successful commit of this request, if any. */
+  /** @internal The header of the latest commit of this request: `""` when it had nothing to send, `undefined` before any. */
   get committedHeader(): string | undefined {
     return this.#committedHeader;
   }
@@ -273,36 +316,40 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
       flashedKeys.delete(key);
     }
     this.#flashesShown?.clear();
-    const changeCount = this.#changeCount;
+    const version = this.#version;
     const fingerprint = this.#fingerprintIfNeeded();
-    const identityChange = this.#identityChange;
-    this.#identityChange = undefined;
-    const header = identityChange ? this.#writeUnderNewIdentity() : writeSessionTo(this.#storage, this.#stored, this.#metadata);
-    if (header instanceof Promise) return header.then((written) => this.#written(written, changeCount, fingerprint));
-    return this.#written(header, changeCount, fingerprint);
+    const change = this.#identityChange;
+    const written = change ? this.#writeUnderNewIdentity(change.kind) : writeSessionTo(this.#storage, this.#stored, this.#metadata);
+    if (written instanceof Promise) {
+      return withinTimeout(written, this.#timeout, change?.kind ?? "write").then((header) => this.#written(header, version, fingerprint, change));
+    }
+    return this.#written(written, version, fingerprint, change);
   }
 
-  #written(header: string, changeCount: number, fingerprint: string | undefined): string {
-    this.#committedChangeCount = changeCount;
+  #written(header: string | SessionGone, version: number, fingerprint: string | undefined, change: IdentityChange | undefined): string {
+    if (this.#identityChange === change) this.#identityChange = undefined;
+    this.#committedVersion = version;
     this.#fingerprint = fingerprint;
-    this.#committedHeader = header;
-    return header;
+    this.#committedHeader = header === sessionGone ? "" : header;
+    return this.#committedHeader;
   }
 
   /**
-   * Ends the old identity in the storage, then takes a fresh one, as a request without
-   * a cookie would get. A destroyed session that was given no new values ends there:
-   * the storage's ending header (a cookie deletion) is the answer.
+   * Carries out destroy() or regenerate(). A destroyed session that was given new values
+   * (a "Signed out" flash) continues as a new session, as a request without a cookie would.
    */
-  async #writeUnderNewIdentity(): Promise<string> {
+  async #writeUnderNewIdentity(kind: IdentityChange["kind"]): Promise<string | SessionGone> {
     const storage = this.#storage;
-    const endingHeader = storage.destroy
-      ? await storage.destroy(this.#metadata)
-      : await storage.toHeader(emptySession(), this.#metadata);
-    const [, freshMetadata] = await storage.fromHeader(undefined);
+    if (kind === "regenerate") {
+      const moved = await regenerateIn(storage, this.#stored, this.#metadata);
+      this.#metadata = moved.metadata;
+      return moved.header;
+    }
+    const ending = await forgetSessionIn(storage, this.#metadata);
+    const [, freshMetadata] = await readSessionFrom(storage, undefined);
     this.#metadata = freshMetadata as Metadata;
-    if (this.#stored.content.size === 0) return endingHeader;
-    return storage.toHeader(this.#stored, this.#metadata);
+    if (this.#stored.content.size === 0) return typeof ending === "string" ? ending : sessionGone;
+    return writeSessionTo(storage, this.#stored, this.#metadata);
   }
 
   #hasChangedInPlace(): boolean {
@@ -326,6 +373,13 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     this.#flashesShown?.delete(key);
     this.#flashedHere?.delete(key);
   }
+}
+
+/** Commit rounds at most when the session keeps changing (or its storage keeps asking) while it is committed. */
+const maxCommitRounds = 3;
+
+function ignore(): undefined {
+  return undefined;
 }
 
 /** JSON of the content, or `undefined` for values JSON cannot express (memory storages may hold any). */

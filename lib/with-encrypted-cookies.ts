@@ -1,17 +1,18 @@
 import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from "./cookie/cookie-options.js";
-import {
-  createSessionCookieSerializer,
-  maxCookieBytes,
-  readCookieValues,
-} from "./cookie/cookie-header.js";
-import { createCookieCipher, type OpenedToken } from "./encryption/cookie-cipher.js";
-import { CookieTooLargeError } from "./errors.js";
+import { createSessionCookieSerializer, maxCookieBytes, readCookieValues } from "./cookie/cookie-header.js";
+import { couldBeSealedToken, createCookieCipher, type OpenedToken } from "./encryption/cookie-cipher.js";
+import { CookieTooLargeError, refuseUnknownOptions, SessionConfigError } from "./errors.js";
 import type { MaybePromise } from "./maybe-promise.js";
-import { emptySession } from "./session-changes.js";
-import { createSessionLifetime, type Clock } from "./session-lifetime.js";
+import { createSessionExpiry, type Clock } from "./session-expiry.js";
 import {
+  forgetSessionIn,
   readSessionFrom,
+  regenerateIn,
+  sessionGone,
   writeSessionTo,
+  type RegeneratedSession,
+  type SessionGone,
+  type SessionLifetime,
   type SessionStorage,
   type SessionWithMetadata,
   type StoredSession,
@@ -23,7 +24,7 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
   inner: InnerMetadata;
   /** When the session started, in ms since the epoch: the absolute timeout counts from here. */
   createdAt: number;
-  /** When the cookie the client sent expires; `undefined` for a session that has no cookie yet. */
+  /** When the client's cookie expires; `undefined` while the client holds no live cookie for this session. */
   expiresAt: number | undefined;
   /** The token the client sent (or the last one sealed) and the wrapped storage's value inside it. */
   token: string | undefined;
@@ -32,58 +33,73 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
   needsReseal: boolean;
 };
 
-/** A storage behind one encrypted cookie, with its resolved cookie settings. */
-export type EncryptedCookieStorage<Value, InnerMetadata> = SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> & {
+/**
+ * A storage behind one encrypted cookie, with its resolved cookie settings. Its header is
+ * a whole `Set-Cookie` value, or `""` when there is nothing to send (the session was gone).
+ */
+export interface EncryptedCookieStorage<Value, InnerMetadata> extends SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> {
   readonly cookie: ResolvedCookieOptions;
   fromHeaderMaybeSync(header?: string): MaybePromise<SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>>>;
+  toHeader(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
   toHeaderMaybeSync(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>): MaybePromise<string>;
   /** Ends the session: the wrapped storage forgets it, and the returned `Set-Cookie` deletes the cookie. */
   destroy(metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
-};
+  /** Moves the session to a new id and a new cookie (the wrapped storage's `regenerate`, or write-then-forget). */
+  regenerate(
+    session: StoredSession<Value>,
+    metadata: EncryptedCookieMetadata<InnerMetadata>,
+  ): Promise<RegeneratedSession<EncryptedCookieMetadata<InnerMetadata>>>;
+}
+
+const knownOptions = new Set(["cookie", "storage", "clock"]);
 
 /**
  * Wraps a storage whose own header is a plain string (a session id, some JSON)
  * so that on the wire it is one encrypted, expiring cookie: the seed's helper.
  * The wrapped storage receives the decrypted string (or `undefined` when there is
- * no valid, unexpired cookie) and returns the string to seal.
+ * no valid, unexpired cookie) and returns the string to seal, or `sessionGone`.
+ * Both calls also receive the session's `lifetime` (`{ createdAt, expiresAt }`, ms
+ * since the epoch), so that a server-side record can expire with its cookie.
  *
  * Cookie settings are checked here, at start-up; see `CookieOptions` for defaults.
  * `clock` (ms since the epoch, default `Date.now`) lets tests move time forward.
  *
  * @example
- * const ids = new Map<string, StoredSession<unknown>>();
+ * const sessionsById = new Map<string, StoredSession<unknown>>();
  * const storage = withEncryptedCookies({
  *   cookie: { name: "sid", secret: process.env.SESSION_SECRET! },
  *   storage: {
  *     async fromHeader(id) {
- *       const session = id ? ids.get(id) : undefined;
- *       return [session ?? { content: new Map(), flashedKeys: new Set() }, id ?? randomUUID()];
+ *       const known = id === undefined ? undefined : sessionsById.get(id);
+ *       // Never adopt an id the client chose: an unknown id gets a new random one.
+ *       return known ? [known, id!] : [{ content: new Map(), flashedKeys: new Set() }, randomBytes(32).toString("base64url")];
  *     },
  *     async toHeader(session, id: string) {
- *       ids.set(id, session);
+ *       sessionsById.set(id, session);
  *       return id;
+ *     },
+ *     async destroy(id: string) {
+ *       sessionsById.delete(id);
  *     },
  *   },
  * });
  */
-export function withEncryptedCookies<Value, InnerMetadata = undefined>({
-  cookie,
-  storage,
-  clock,
-}: {
+export function withEncryptedCookies<Value, InnerMetadata = undefined>(options: {
   cookie: CookieOptions;
-  storage: SessionStorage<Value, InnerMetadata> & { destroy?(metadata: InnerMetadata): Promise<unknown> };
+  storage: SessionStorage<Value, InnerMetadata>;
   clock?: Clock;
 }): EncryptedCookieStorage<Value, InnerMetadata> {
-  const options = resolveCookieOptions(cookie);
-  const cipher = createCookieCipher(options.secrets, options.name);
-  const lifetime = createSessionLifetime(options, clock);
-  const serializer = createSessionCookieSerializer(options);
+  const { cookie, storage, clock } = validateOptions(options);
+  const cookieOptions = resolveCookieOptions(cookie);
+  const cipher = createCookieCipher(cookieOptions.secrets, cookieOptions.name);
+  const expiry = createSessionExpiry(cookieOptions, clock);
+  const serializer = createSessionCookieSerializer(cookieOptions);
+  type Metadata = EncryptedCookieMetadata<InnerMetadata>;
 
-  /** The envelope of an opened token, unless it expired: an expired cookie reads as no cookie. */
+  /** The envelope of an opened token, if it can be believed and has not expired: anything else reads as no cookie. */
   const liveCookieOf = (token: string, opened: OpenedToken | undefined): LiveCookie | undefined => {
     const envelope = opened && openEnvelope(opened.plaintext);
-    if (!envelope || lifetime.isExpired(envelope.createdAt, envelope.expiresAt)) return undefined;
+    if (!envelope || !expiry.isLive(envelope.createdAt, envelope.expiresAt)) return undefined;
     return { envelope, token, needsReseal: !opened.isSealedWithCurrentKey };
   };
 
@@ -107,11 +123,11 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
   const withMetadata = (
     live: LiveCookie | undefined,
     [session, inner]: SessionWithMetadata<Value, InnerMetadata>,
-  ): SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>> => [
+  ): SessionWithMetadata<Value, Metadata> => [
     session,
     {
       inner: inner as InnerMetadata,
-      createdAt: live?.envelope.createdAt ?? lifetime.now(),
+      createdAt: live?.envelope.createdAt ?? expiry.now(),
       expiresAt: live?.envelope.expiresAt,
       token: live?.token,
       sealedValue: live?.envelope.value,
@@ -121,39 +137,63 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
 
   /** The wrapped storage's session for the cookie's value (or none): at once when it can answer at once. */
   const sessionFor = (live: LiveCookie | undefined) => {
-    const value = live?.envelope.value;
-    const loaded = readSessionFrom(storage, value);
+    // The envelope is the lifetime the wrapped storage gets: { createdAt, expiresAt } (and the value).
+    const loaded = readSessionFrom(storage, live?.envelope.value, live?.envelope);
     return loaded instanceof Promise ? loaded.then((result) => withMetadata(live, result)) : withMetadata(live, loaded);
   };
 
   const fromHeaderMaybeSync = (header?: string) => {
-    const live = openFirstLiveCookie(readCookieValues(header, options.name));
+    const live = openFirstLiveCookie(readCookieValues(header, cookieOptions.name, couldBeSealedToken));
     return live instanceof Promise ? live.then(sessionFor) : sessionFor(live);
   };
 
-  /** The Set-Cookie for the wrapped storage's `value`: the client's token again when nothing changed, else a new one. */
-  const cookieFor = (value: string, metadata: EncryptedCookieMetadata<InnerMetadata>): string => {
-    const { createdAt, token, sealedValue, expiresAt, needsReseal } = metadata;
-    // A server-side storage's id is unchanged by most writes: the client's token still says
-    // everything, so it is sent again as it is, with no new encryption, until renewal is due.
-    if (token !== undefined && value === sealedValue && expiresAt !== undefined && !needsReseal && !lifetime.isRenewalDue(createdAt, expiresAt)) {
-      return serializer.cookie(token, expiresAt, lifetime.now());
+  /**
+   * The lifetime the session has after this commit. Its expiry moves only when the client
+   * has no cookie yet, the cookie must be re-sealed anyway, or renewal is due: a write that
+   * keeps the id leaves the cookie as it is, and the wrapped storage's record expires with it.
+   */
+  const lifetimeOfCommit = ({ createdAt, expiresAt, token, needsReseal }: Metadata): CommitLifetime => {
+    const renewing = token === undefined || expiresAt === undefined || needsReseal || expiry.isRenewalDue(createdAt, expiresAt);
+    return { createdAt, expiresAt: renewing ? expiry.expiresAt(createdAt) : expiresAt, renewing };
+  };
+
+  /** The Set-Cookie for the wrapped storage's `value`: the client's token again when nothing changed for it, else a new one. */
+  const cookieFor = (value: string | SessionGone, metadata: Metadata, lifetime: CommitLifetime): string => {
+    if (value === sessionGone) {
+      // The client's cookie names a session that no longer exists: nothing to renew or re-send.
+      Object.assign(metadata, { expiresAt: undefined, token: undefined, sealedValue: undefined, needsReseal: false });
+      return "";
     }
-    const newExpiresAt = lifetime.expiresAt(createdAt);
-    const newToken = cipher.seal(sealEnvelope({ createdAt, expiresAt: newExpiresAt, value }));
-    const header = serializer.cookie(newToken, newExpiresAt, lifetime.now());
-    if (header.length > maxCookieBytes) throw new CookieTooLargeError(options.name, header.length, maxCookieBytes);
-    Object.assign(metadata, { expiresAt: newExpiresAt, token: newToken, sealedValue: value, needsReseal: false });
+    const { token, sealedValue } = metadata;
+    if (!lifetime.renewing && token !== undefined && value === sealedValue) {
+      return serializer.cookie(token, lifetime.expiresAt, expiry.now());
+    }
+    // A new value (a cookie session's content) is a new token anyway: its expiry is renewed with it.
+    const expiresAt = lifetime.renewing ? lifetime.expiresAt : expiry.expiresAt(lifetime.createdAt);
+    return sealCookie(value, { createdAt: lifetime.createdAt, expiresAt }, metadata);
+  };
+
+  /** Seals `value` with `lifetime` into a Set-Cookie and records the new token in `metadata`. */
+  const sealCookie = (value: string, { createdAt, expiresAt }: SessionLifetime, metadata: Metadata): string => {
+    const newToken = cipher.seal(sealEnvelope({ createdAt, expiresAt, value }));
+    const header = serializer.cookie(newToken, expiresAt, expiry.now());
+    if (header.length > maxCookieBytes) throw new CookieTooLargeError(cookieOptions.name, header.length, maxCookieBytes);
+    Object.assign(metadata, { createdAt, expiresAt, token: newToken, sealedValue: value, needsReseal: false });
     return header;
   };
 
-  const toHeaderMaybeSync = (session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>) => {
-    const value = writeSessionTo(storage, session, metadata.inner);
-    return value instanceof Promise ? value.then((resolved) => cookieFor(resolved, metadata)) : cookieFor(value, metadata);
+  const toHeaderMaybeSync = (session: StoredSession<Value>, metadata: Metadata): MaybePromise<string> => {
+    const lifetime = lifetimeOfCommit(metadata);
+    const value = writeSessionTo(storage, session, metadata.inner, lifetime);
+    return value instanceof Promise ? value.then((resolved) => cookieFor(resolved, metadata, lifetime)) : cookieFor(value, metadata, lifetime);
   };
 
+  /** The lifetime of the client's cookie, if it holds a live one. */
+  const currentLifetimeOf = ({ createdAt, expiresAt }: Metadata): SessionLifetime | undefined =>
+    expiresAt === undefined ? undefined : { createdAt, expiresAt };
+
   return {
-    cookie: options,
+    cookie: cookieOptions,
 
     fromHeaderMaybeSync,
 
@@ -171,26 +211,56 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>({
       const { createdAt, expiresAt, needsReseal, inner } = metadata;
       return (
         needsReseal ||
-        (expiresAt !== undefined && lifetime.isRenewalDue(createdAt, expiresAt)) ||
+        (expiresAt !== undefined && expiry.isRenewalDue(createdAt, expiresAt)) ||
         (storage.needsCommit?.(inner) ?? false)
       );
     },
 
     // Offered only when the wrapped storage can tell; otherwise the store compares snapshots.
     ...(storage.hasChanged && {
-      hasChanged(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>) {
+      hasChanged(session: StoredSession<Value>, metadata: Metadata) {
         return storage.hasChanged!(session, metadata.inner);
       },
     }),
 
     async destroy(metadata) {
-      // A wrapped storage without destroy() forgets the session by storing it empty.
-      if (storage.destroy) await storage.destroy(metadata.inner);
-      else await storage.toHeader(emptySession(), metadata.inner);
+      await forgetSessionIn(storage, metadata.inner, currentLifetimeOf(metadata));
       return serializer.deletion();
+    },
+
+    async regenerate(session, metadata) {
+      // A new identity is a new session: the absolute timeout starts over.
+      const createdAt = expiry.now();
+      const lifetime = { createdAt, expiresAt: expiry.expiresAt(createdAt) };
+      const moved = await regenerateIn(storage, session, metadata.inner, lifetime, currentLifetimeOf(metadata));
+      const newMetadata: Metadata = {
+        inner: moved.metadata,
+        createdAt,
+        expiresAt: undefined,
+        token: undefined,
+        sealedValue: undefined,
+        needsReseal: false,
+      };
+      const header = moved.header === sessionGone ? "" : sealCookie(moved.header, lifetime, newMetadata);
+      return { header, metadata: newMetadata };
     },
   };
 }
+
+function validateOptions<Options extends { cookie: CookieOptions; storage: { fromHeader: unknown; toHeader: unknown } }>(options: Options): Options {
+  if (options === null || typeof options !== "object") {
+    throw new SessionConfigError("options", "expected { cookie, storage }, e.g. withEncryptedCookies({ cookie: { name, secret }, storage }).");
+  }
+  refuseUnknownOptions("", options, knownOptions);
+  const { storage } = options;
+  if (typeof storage?.fromHeader !== "function" || typeof storage.toHeader !== "function") {
+    throw new SessionConfigError("storage", "expected a session storage with fromHeader() and toHeader() whose header is a plain string.");
+  }
+  return options;
+}
+
+/** The lifetime a commit hands the wrapped storage, and whether it moved the expiry. */
+type CommitLifetime = SessionLifetime & { renewing: boolean };
 
 /**
  * The plaintext inside the token: `createdAt.expiresAt.value`, times in ms since the

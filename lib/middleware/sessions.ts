@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SessionConfigError, SessionNotLoadedError, unknownOptionError } from "../errors.js";
+import { cookieHeaderForToken, tokenOfSetCookie } from "../cookie/cookie-header.js";
+import { refuseUnknownOptions, SessionConfigError, SessionNotLoadedError } from "../errors.js";
 import { readRequestHeader, validateHeaderName } from "../request-header.js";
+import { defaultStorageTimeout, validateTimeout } from "../storage-timeout.js";
 import type { SessionStorage } from "../session-storage.js";
 import { TrackedSessionStore, type SessionRecord, type SessionStore } from "../session-store.js";
 // Under another name inside `declare global`: @types/express-session declares a global
 // `Express.SessionStore`, which would shadow ours there.
 import type { SessionStore as RemasteredSessionStore } from "../session-store.js";
 import type { MaybePromise } from "../maybe-promise.js";
-import { holdResponse } from "./hold-response.js";
+import { createResponseHolder, type ResponseHooks } from "./hold-response.js";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -25,13 +27,23 @@ declare global {
 export type SessionsOptions = {
   /** Where sessions live: `createCookieSessionStorage(...)`, `createMemorySessionStorage(...)`, or your own. */
   storage: SessionStorage<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** The request header handed to the storage. Default `"cookie"`; e.g. `"authorization"` for token clients. */
+  /**
+   * The request header handed to the storage. Default `"cookie"`. Any other header
+   * (e.g. `"authorization"`) carries a bare token, optionally as `Bearer <token>`.
+   */
   headerName?: string;
   /**
    * The response header that carries the committed value. Default `"set-cookie"`
-   * (appended beside other cookies); e.g. `"x-session-token"` for token clients.
+   * (appended beside other cookies). Any other header (e.g. `"x-session-token"`) carries
+   * the bare token, with no cookie attributes; an empty value tells the client its token
+   * is over (after `destroy()`).
    */
   responseHeaderName?: string;
+  /**
+   * Milliseconds a storage call may take before the request fails with
+   * `SessionStorageTimeoutError` (through `next(err)`). Default 3000; `Infinity` for none.
+   */
+  storageTimeout?: number;
 };
 
 type NextFunction = (error?: unknown) => void;
@@ -46,12 +58,16 @@ export type SessionMiddleware<Data extends object, Flash extends object> = {
   sessionOf(req: IncomingMessage): SessionStore<unknown, Data, Flash>;
 };
 
-const knownOptions = new Set(["storage", "headerName", "responseHeaderName"]);
+const knownOptions = new Set(["storage", "headerName", "responseHeaderName", "storageTimeout"]);
 
 /**
  * The Express/Connect middleware: loads `req.session` from the request's `Cookie`
  * header (or `headerName`) through `storage`, and commits it by itself when the
  * response goes out, before a single byte leaves, and only when something changed.
+ *
+ * `next(err)` receives a storage failure, also one that happens after the handler
+ * answered (the held response is then dropped, and the error handler answers). On plain
+ * `node:http`, pass a `next` that handles an error: `(err) => err ? fail(res, err) : route(req, res)`.
  *
  * @example
  * app.use(sessions({
@@ -73,29 +89,18 @@ export function sessions<
   Data extends object = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   Flash extends object = Data,
 >(options: SessionsOptions): SessionMiddleware<Data, Flash> {
-  const { storage, requestHeader, responseHeader } = validateOptions(options);
+  const { storage, requestHeader, transport, storageTimeout } = validateOptions(options);
   // Each middleware keeps its session on the request under its own symbol: a WeakMap
   // would do too, but weak keys that die by the thousand per second cost the GC dearly.
   const sessionKey = Symbol("remastered-sessions");
   type RequestWithSession = IncomingMessage & { [sessionKey]?: TrackedSessionStore<unknown, unknown>; session?: unknown };
-
-  const attachHeader = (res: ServerResponse, header: string | undefined) => {
-    if (header === undefined) return;
-    if (responseHeader !== "set-cookie") {
-      res.setHeader(responseHeader, header);
-      return;
-    }
-    // Other middlewares' cookies stay; a header the handler already set itself is not repeated.
-    const existing = res.getHeader("set-cookie");
-    const cookies = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    if (!cookies.includes(header)) res.setHeader("set-cookie", [...cookies, header]);
-  };
+  const holdResponse = createResponseHolder();
 
   const middleware = (req: RequestWithSession, res: ServerResponse, next: NextFunction): void => {
     if (req[sessionKey]) return next(); // mounted twice on one route
     let opened: MaybePromise<TrackedSessionStore<unknown, unknown>>;
     try {
-      opened = TrackedSessionStore.openMaybeSync(storage, readRequestHeader(req, requestHeader));
+      opened = TrackedSessionStore.openMaybeSync(storage, transport.storageHeaderOf(readRequestHeader(req, requestHeader)), storageTimeout);
     } catch (error) {
       return next(error);
     }
@@ -107,32 +112,7 @@ export function sessions<
   const expose = (req: RequestWithSession, res: ServerResponse, next: NextFunction, session: TrackedSessionStore<unknown, unknown>) => {
     req[sessionKey] = session;
     req.session = session;
-    holdResponse(res, {
-      beforeHeaders() {
-        // A storage that writes without waiting (a cookie to seal, a map to update) lets the response go at once.
-        const committed = session.hasPendingChanges() ? session.commitPendingChangesMaybeSync() : undefined;
-        if (committed instanceof Promise) return committed.then(() => attachHeader(res, session.committedHeader));
-        attachHeader(res, session.committedHeader);
-        return undefined;
-      },
-      beforeEndAfterHeaders() {
-        // Too late for a header, but a server-side storage still saves the change.
-        if (!session.hasPendingChanges()) return undefined;
-        warnLateChange();
-        return session.commitPendingChanges();
-      },
-      onError(error) {
-        if (res.headersSent) {
-          next(error);
-          if (!res.writableEnded) res.destroy();
-          return;
-        }
-        // The held response never left: clear it so the error handler starts from scratch.
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.statusCode = 500;
-        next(error);
-      },
-    });
+    holdResponse(res, new CommitBeforeHeaders(session, res, next, transport));
     next();
   };
 
@@ -145,13 +125,88 @@ export function sessions<
   });
 }
 
+/** The response hooks of one request: commit the session before the headers, and set its header. */
+class CommitBeforeHeaders implements ResponseHooks {
+  readonly #session: TrackedSessionStore<unknown, unknown>;
+  readonly #res: ServerResponse;
+  readonly #next: NextFunction;
+  readonly #transport: HeaderTransport;
+
+  constructor(session: TrackedSessionStore<unknown, unknown>, res: ServerResponse, next: NextFunction, transport: HeaderTransport) {
+    this.#session = session;
+    this.#res = res;
+    this.#next = next;
+    this.#transport = transport;
+  }
+
+  beforeHeaders(): Promise<void> | undefined {
+    // A storage that writes without waiting (a cookie to seal, a map to update) lets the response go at once.
+    return this.#session.hasPendingChanges() ? (this.#session.commitPendingChangesMaybeSync() ?? undefined) : undefined;
+  }
+
+  setHeaders(): void {
+    const header = this.#session.committedHeader;
+    if (header) this.#transport.setResponseHeader(this.#res, header);
+  }
+
+  beforeEndAfterHeaders(): Promise<void> | undefined {
+    // Too late for a header, but a server-side storage still saves the change.
+    if (!this.#session.hasPendingChanges()) return undefined;
+    warnLateChange();
+    return this.#session.commitPendingChanges();
+  }
+
+  onError(error: unknown): void {
+    const res = this.#res;
+    if (res.headersSent) {
+      // Part of the response left: close the connection, so the client never takes it for whole.
+      this.#next(error);
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    // The held response never left: clear it so the error handler starts from scratch.
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 500;
+    this.#next(error);
+  }
+}
+
+/**
+ * How the session travels: in cookies (`Cookie` in, `Set-Cookie` out, appended beside
+ * other cookies), or, for token clients, as a bare token in the configured headers
+ * (for storages that seal a cookie, which know their cookie's name).
+ */
+type HeaderTransport = {
+  storageHeaderOf(requestHeader: string | undefined): string | undefined;
+  setResponseHeader(res: ServerResponse, header: string): void;
+};
+
+function headerTransport(storage: SessionStorage<unknown, unknown>, requestHeader: string, responseHeader: string): HeaderTransport {
+  const cookieName = (storage as { cookie?: { name?: unknown } }).cookie?.name;
+  const sealsCookies = typeof cookieName === "string";
+  const takesTokens = sealsCookies && requestHeader !== "cookie";
+  const sendsTokens = sealsCookies && responseHeader !== "set-cookie";
+  return {
+    storageHeaderOf: takesTokens ? (header) => cookieHeaderForToken(header, cookieName) : (header) => header,
+    setResponseHeader:
+      responseHeader === "set-cookie"
+        ? appendSetCookie
+        : (res, header) => res.setHeader(responseHeader, sendsTokens ? tokenOfSetCookie(header) : header),
+  };
+}
+
+/** Adds our Set-Cookie: other middlewares' cookies stay, and one the handler already set itself is not repeated. */
+function appendSetCookie(res: ServerResponse, header: string): void {
+  const existing = res.getHeader("set-cookie");
+  const cookies = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  if (!cookies.includes(header)) res.setHeader("set-cookie", [...cookies, header]);
+}
+
 function validateOptions(options: SessionsOptions) {
   if (options === null || typeof options !== "object") {
     throw new SessionConfigError("options", "expected { storage }, e.g. sessions({ storage: createCookieSessionStorage({ cookie }) }).");
   }
-  for (const key of Object.keys(options)) {
-    if (!knownOptions.has(key)) throw unknownOptionError("", key, knownOptions);
-  }
+  refuseUnknownOptions("", options, knownOptions);
   const { storage } = options;
   if (typeof storage?.fromHeader !== "function" || typeof storage.toHeader !== "function") {
     throw new SessionConfigError(
@@ -159,10 +214,13 @@ function validateOptions(options: SessionsOptions) {
       "expected a session storage with fromHeader() and toHeader(), e.g. createCookieSessionStorage({ cookie: { name, secret } }).",
     );
   }
+  const requestHeader = validateHeaderName("headerName", options.headerName ?? "cookie");
+  const responseHeader = validateHeaderName("responseHeaderName", options.responseHeaderName ?? "set-cookie");
   return {
     storage,
-    requestHeader: validateHeaderName("headerName", options.headerName ?? "cookie"),
-    responseHeader: validateHeaderName("responseHeaderName", options.responseHeaderName ?? "set-cookie"),
+    requestHeader,
+    transport: headerTransport(storage, requestHeader, responseHeader),
+    storageTimeout: validateTimeout("storageTimeout", options.storageTimeout, defaultStorageTimeout),
   };
 }
 

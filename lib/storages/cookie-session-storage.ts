@@ -1,9 +1,8 @@
 import type { CookieOptions } from "../cookie/cookie-options.js";
-import { SessionValueNotSerializableError } from "../errors.js";
-import { findNotSerializable, type Serializable } from "../serializable.js";
-import { emptySession } from "../session-changes.js";
-import type { Clock } from "../session-lifetime.js";
-import { synchronousSessionMethods, type SessionStorage, type StoredSession } from "../session-storage.js";
+import { refuseUnknownOptions, SessionConfigError } from "../errors.js";
+import { assertSerializable, type Serializable } from "../serializable.js";
+import type { Clock } from "../session-expiry.js";
+import { emptySession, synchronousSessionMethods, type SessionStorage, type StoredSession } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
 /** The content's JSON as read or last written: comparing against it reveals values mutated in place. */
@@ -19,16 +18,19 @@ export type CookieSessionMetadata = { contentJson: string };
  *   storage: createCookieSessionStorage({ cookie: { name: "sid", secret: process.env.SESSION_SECRET! } }),
  * }));
  */
-export function createCookieSessionStorage({
-  cookie,
-  clock,
-}: {
+export function createCookieSessionStorage(options: {
   cookie: CookieOptions;
   /** ms since the epoch; default `Date.now`. For tests that move time forward. */
   clock?: Clock;
 }): EncryptedCookieStorage<Serializable, CookieSessionMetadata> {
-  return withEncryptedCookies({ cookie, storage: jsonSessionStorage, clock });
+  if (options === null || typeof options !== "object") {
+    throw new SessionConfigError("options", "expected { cookie }, e.g. createCookieSessionStorage({ cookie: { name, secret } }).");
+  }
+  refuseUnknownOptions("", options, knownOptions);
+  return withEncryptedCookies({ cookie: options.cookie, storage: jsonSessionStorage, clock: options.clock });
 }
+
+const knownOptions = new Set(["cookie", "clock"]);
 
 /** Alias of `createCookieSessionStorage`, the name used in the seed's examples. */
 export const CookieSessionStorage = createCookieSessionStorage;
@@ -56,10 +58,7 @@ function readSession(text: string | undefined): [StoredSession<Serializable>, Co
 }
 
 function writeSession(session: StoredSession<Serializable>, metadata: CookieSessionMetadata): string {
-  for (const [key, value] of session.content) {
-    const problem = findNotSerializable(value, key);
-    if (problem) throw new SessionValueNotSerializableError(key, problem.path, problem.reason);
-  }
+  for (const [key, value] of session.content) assertSerializable(key, value);
   const contentJson = contentJsonOf(session);
   metadata.contentJson = contentJson;
   return session.flashedKeys.size === 0 ? contentJson : `${contentJson}\n${JSON.stringify([...session.flashedKeys])}`;

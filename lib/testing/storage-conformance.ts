@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Clock } from "../session-lifetime.js";
+import type { Clock } from "../session-expiry.js";
 import type { SessionStorage } from "../session-storage.js";
 import { intoSessionStore, type SessionStore } from "../session-store.js";
 
@@ -26,6 +26,16 @@ export type StorageConformanceOptions = {
    * `true` unless `stateless`; a storage that writes whole sessions sets `false`.
    */
   mergesConcurrentCommits?: boolean;
+  /**
+   * A storage like `createStorage`'s (same cookie name and secret) whose server never
+   * answers, e.g. a client pointed at a port that accepts connections and stays silent,
+   * and the `timeout` (ms) it was given. The kit checks that reading and committing fail
+   * within that bound (plus a margin) with an error whose `code` starts with `ERR_SESSION_`.
+   */
+  unresponsive?: {
+    createStorage(): SessionStorage<any, any> | Promise<SessionStorage<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    timeout: number;
+  };
   /** Turns a committed header into the next request's header. Default: a `Set-Cookie`'s `name=value`. */
   toRequestHeader?(responseHeader: string): string | undefined;
   /** The test framework's `describe` and `test`. Default: the globals (jest, vitest); pass node:test's explicitly. */
@@ -56,10 +66,11 @@ const roundTripValues: Record<string, unknown> = {
 
 /**
  * Checks that a storage honours the session contract: every JSON shape round-trips,
- * flashes are shown once, unset, destroy and regenerate work (old identities die),
- * idle and absolute timeouts expire sessions, concurrent commits of different keys
- * both survive, hostile headers read as empty sessions, and a destroyed session is
- * not brought back by a slow request.
+ * values changed in place are written, flashes are shown once, unset, destroy and
+ * regenerate work (old identities die), idle and absolute timeouts expire sessions,
+ * concurrent commits of different keys both survive, hostile headers read as empty
+ * sessions, a session destroyed or moved while a request ran is never written back
+ * (the login race), and, given an unresponsive server, calls fail within the bound.
  *
  * @example
  * // jest
@@ -112,6 +123,16 @@ export function testSessionStorage(name: string, options: StorageConformanceOpti
       }
       assert.equal(reopened.get("__proto__"), "an ordinary key");
       assert.deepEqual(reopened.get("constructor"), { also: "ordinary" });
+    });
+
+    test("a value changed in place is written", async () => {
+      const { open, commitAndReopenHeader } = await setUp();
+      const first = await open();
+      first.set("cart", { items: ["book"] });
+      const second = await open(await commitAndReopenHeader(first));
+      (second.get("cart") as { items: string[] }).items.push("pen");
+      const third = await open(await commitAndReopenHeader(second));
+      assert.deepEqual(third.get("cart"), { items: ["book", "pen"] }, "an item pushed into a stored array was lost");
     });
 
     test("unset removes a value for good", async () => {
@@ -241,6 +262,54 @@ export function testSessionStorage(name: string, options: StorageConformanceOpti
       assert.equal((await open(header)).has("user"), false);
     });
 
+    statefulTest("a request that changes a session destroyed while it ran writes nothing and sends no header", async () => {
+      const { open, commitAndReopenHeader } = await setUp();
+      const first = await open();
+      first.set("user", "ada");
+      const header = await commitAndReopenHeader(first);
+      const slow = await open(header);
+      const logout = await open(header);
+      logout.destroy();
+      await logout.commit();
+      slow.set("cart", ["book"]);
+      assert.equal(await slow.commit(), "", "the slow request's commit sent a header for a session that no longer exists");
+      const after = await open(header);
+      assert.equal(after.has("user") || after.has("cart"), false, "the destroyed session was written back");
+    });
+
+    statefulTest("a request that started before a login and changes something does not undo the login", async () => {
+      const { open, commitAndReopenHeader } = await setUp();
+      const first = await open();
+      first.set("theme", "dark");
+      const anonymous = await commitAndReopenHeader(first);
+      const [slow, login] = await Promise.all([open(anonymous), open(anonymous)]);
+      login.regenerate();
+      login.set("user", "ada");
+      const loggedIn = await commitAndReopenHeader(login);
+      slow.set("cart", ["book"]);
+      assert.equal(await slow.commit(), "", "the slow request re-sent the old identity, which would log the user out");
+      const session = await open(loggedIn);
+      assert.equal(session.get("user"), "ada");
+      assert.equal(session.get("theme"), "dark");
+      assert.equal((await open(anonymous)).has("theme"), false, "the identity from before the login still reads the session");
+    });
+
+    const unresponsive = options.unresponsive;
+    const unresponsiveTest: TestFunction = unresponsive ? test : () => undefined;
+
+    unresponsiveTest("a server that never answers fails reads and commits within the bound, with an ERR_SESSION_ error", async () => {
+      const { open, commitAndReopenHeader } = await setUp();
+      const first = await open();
+      first.set("user", "ada");
+      const header = await commitAndReopenHeader(first);
+      const silent = await unresponsive!.createStorage();
+      const bound = unresponsive!.timeout + 1000;
+      await assertFailsWithin(() => intoSessionStore(silent, header), bound, "reading");
+      const fresh = await intoSessionStore(silent);
+      fresh.set("user", "bob");
+      await assertFailsWithin(() => fresh.commit(), bound, "committing");
+    });
+
     const mergingTest: TestFunction = options.mergesConcurrentCommits ?? !options.stateless ? test : () => undefined;
 
     mergingTest("concurrent commits that change different keys both survive", async () => {
@@ -257,6 +326,19 @@ export function testSessionStorage(name: string, options: StorageConformanceOpti
       assert.equal(merged.get("right"), "R");
     });
   });
+}
+
+/** Asserts that `run` rejects within `bound` ms with an error whose code starts with ERR_SESSION_. */
+async function assertFailsWithin(run: () => Promise<unknown>, bound: number, what: string): Promise<void> {
+  const started = Date.now();
+  const outcome = await run().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  const elapsed = Date.now() - started;
+  assert.ok(outcome !== undefined, `${what} succeeded against a server that never answers`);
+  assert.match(String((outcome as { code?: unknown }).code), /^ERR_SESSION_/, `${what} failed with ${String(outcome)}, not an ERR_SESSION_ error`);
+  assert.ok(elapsed <= bound, `${what} took ${elapsed} ms to fail, over the bound of ${bound} ms`);
 }
 
 /** The `name=value` pair of a `Set-Cookie` value: what a browser sends back. */
