@@ -126,6 +126,8 @@ export class SessionValueNotSerializableError extends SessionError {
 /** The operations the middleware asks of a storage, named in storage errors. */
 export type SessionStorageOperation = "read" | "write" | "destroy" | "regenerate";
 
+const pastTense: Record<SessionStorageOperation, string> = { read: "read", write: "written", destroy: "destroyed", regenerate: "regenerated" };
+
 /**
  * A session storage failed: its server is down, refused the command, or answered
  * something it should not have. The storage's own error is the `cause`. It reaches
@@ -156,10 +158,10 @@ export class SessionStorageTimeoutError extends SessionStorageError {
   /** The bound that was exceeded, in milliseconds. */
   readonly timeout: number;
 
-  constructor(operation: SessionStorageOperation, timeout: number, storageName = "The session storage") {
+  constructor(operation: SessionStorageOperation, timeout: number, storageName = "the session storage") {
     super(
       operation,
-      `${storageName} did not answer within ${timeout} ms (${operation}). ` +
+      `The session could not be ${pastTense[operation]}: ${storageName} did not answer within ${timeout} ms. ` +
         "Check that its server is up and reachable; raise the timeout only if it is known to be this slow.",
       { code: "ERR_SESSION_STORAGE_TIMEOUT" },
     );

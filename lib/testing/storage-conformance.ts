@@ -27,13 +27,14 @@ export type StorageConformanceOptions = {
    */
   mergesConcurrentCommits?: boolean;
   /**
-   * A storage like `createStorage`'s (same cookie name and secret) whose server never
-   * answers, e.g. a client pointed at a port that accepts connections and stays silent,
-   * and the `timeout` (ms) it was given. The kit checks that reading and committing fail
-   * within that bound (plus a margin) with an error whose `code` starts with `ERR_SESSION_`.
+   * A storage like `createStorage`'s (same cookie name and secret, reading time from
+   * `clock`) whose server never answers, e.g. a client pointed at a port that accepts
+   * connections and stays silent, and the `timeout` (ms) it was given. The kit checks that
+   * reading and committing fail within that bound (plus a margin) with an error whose
+   * `code` starts with `ERR_SESSION_`.
    */
   unresponsive?: {
-    createStorage(): SessionStorage<any, any> | Promise<SessionStorage<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    createStorage(clock: Clock): SessionStorage<any, any> | Promise<SessionStorage<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
     timeout: number;
   };
   /** Turns a committed header into the next request's header. Default: a `Set-Cookie`'s `name=value`. */
@@ -96,6 +97,7 @@ export function testSessionStorage(name: string, options: StorageConformanceOpti
     const open = (header?: string): Promise<SessionStore<unknown>> => intoSessionStore(storage, header);
     const commitAndReopenHeader = async (session: SessionStore<unknown>) => toRequestHeader(await session.commit());
     return {
+      clock: () => now,
       open,
       commitAndReopenHeader,
       advance(ms: number) {
@@ -298,11 +300,11 @@ export function testSessionStorage(name: string, options: StorageConformanceOpti
     const unresponsiveTest: TestFunction = unresponsive ? test : () => undefined;
 
     unresponsiveTest("a server that never answers fails reads and commits within the bound, with an ERR_SESSION_ error", async () => {
-      const { open, commitAndReopenHeader } = await setUp();
+      const { clock, open, commitAndReopenHeader } = await setUp();
       const first = await open();
       first.set("user", "ada");
       const header = await commitAndReopenHeader(first);
-      const silent = await unresponsive!.createStorage();
+      const silent = await unresponsive!.createStorage(clock);
       const bound = unresponsive!.timeout + 1000;
       await assertFailsWithin(() => intoSessionStore(silent, header), bound, "reading");
       const fresh = await intoSessionStore(silent);
