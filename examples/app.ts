@@ -3,7 +3,7 @@
 // Server-rendered HTML, no template engine: every value from the user goes through escapeHtml().
 import { randomBytes } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import { createCookieSessionStorage, sessions } from "../lib/index.js";
+import { createCookieSessionStorage, sessions, type CookieOptions, type SessionStorage } from "../lib/index.js";
 
 /** What this app keeps in the session: typed once here, no declaration merging. */
 type SessionData = { user: { name: string }; visits: number };
@@ -18,14 +18,21 @@ export type AppOptions = {
    * pass `false` to run over plain http (see examples/server.ts).
    */
   secure?: boolean;
+  /**
+   * Where sessions live, given the cookie settings. Default: the whole session in the
+   * encrypted cookie (`createCookieSessionStorage`); server-side storages plug in here.
+   */
+  storage?: (cookie: CookieOptions) => SessionStorage<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 };
 
 export const maxNameLength = 40;
 
-export function createApp({ secret = randomBytes(32).toString("base64url"), secure }: AppOptions = {}): Express {
-  const session = sessions<SessionData, FlashData>({
-    storage: createCookieSessionStorage({ cookie: { name: "sid", secret, secure } }),
-  });
+export function createApp({
+  secret = randomBytes(32).toString("base64url"),
+  secure,
+  storage = (cookie) => createCookieSessionStorage({ cookie }),
+}: AppOptions = {}): Express {
+  const session = sessions<SessionData, FlashData>({ storage: storage({ name: "sid", secret, secure }) });
 
   const app = express();
   app.disable("x-powered-by");
