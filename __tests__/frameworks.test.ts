@@ -80,7 +80,9 @@ describe("on Connect", () => {
 });
 
 describe("on plain node:http, as sessions(options)(req, res, next)", () => {
-  function nodeHandler(storage: SessionStorage<Serializable, unknown>, errors: unknown[] = []) {
+  // The contract: next() is called once to run the route, and once more with the error if the
+  // session cannot be saved after the route answered. The route must run only for the first.
+  function nodeHandler(storage: SessionStorage<Serializable, unknown>, errors: unknown[] = [], routeRuns = { count: 0 }) {
     const session = sessions<{ visits: number }>({ storage });
     return (req: IncomingMessage, res: ServerResponse) => {
       session(req, res, (error?: unknown) => {
@@ -91,6 +93,7 @@ describe("on plain node:http, as sessions(options)(req, res, next)", () => {
           res.end(`failed: ${(error as Error).message}`);
           return;
         }
+        routeRuns.count++;
         const visits = (session.sessionOf(req).get("visits") ?? 0) + 1;
         session.sessionOf(req).set("visits", visits);
         res.setHeader("Content-Type", "text/plain");
@@ -113,6 +116,7 @@ describe("on plain node:http, as sessions(options)(req, res, next)", () => {
     async () => {
       const inner = cookieStorage();
       const errors: unknown[] = [];
+      const routeRuns = { count: 0 };
       const handler = nodeHandler(
         {
           fromHeader: (header) => inner.fromHeader(header),
@@ -121,11 +125,13 @@ describe("on plain node:http, as sessions(options)(req, res, next)", () => {
           },
         },
         errors,
+        routeRuns,
       );
       const res = await request(handler).get("/");
       expect(res.status).toBe(500);
       expect(res.text).toBe("failed: the session could not be saved");
       expect(errors).toHaveLength(1);
+      expect(routeRuns.count).toBe(1);
     },
     noHang,
   );
