@@ -197,3 +197,27 @@ describe("the example app", () => {
     expect(visitsOn(page)).toBe(1);
   });
 });
+
+describe("starting the example server (npm start)", () => {
+  test("on a port already in use, it says which port is taken and how to pick another, and exits with 1", async () => {
+    const { spawn } = await import("node:child_process");
+    const { createServer } = await import("node:net");
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", "examples/server.ts"], {
+        env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", SESSION_SECRET: testSecret, NODE_OPTIONS: "" },
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`Port ${port} is already in use`);
+      expect(stderr).toContain(`PORT=${port + 1} npm start`);
+      expect(stderr).not.toContain("TypeError");
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 15_000);
+});

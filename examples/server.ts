@@ -51,17 +51,25 @@ try {
   console.error(error.message);
   process.exit(1);
 }
-const server = app.listen(port, host, () => {
+// Express 5 hands a listen error (a port in use) to this callback too, before "listening" ever happens.
+const server = app.listen(port, host, (error?: NodeJS.ErrnoException) => {
+  if (error) return failToListen(error);
   const { port: actualPort } = server.address() as AddressInfo;
   console.log(`Example app listening on http://${host}:${actualPort} (cookie Secure: ${secure})`);
   console.log("Press Ctrl+C to stop.");
 });
-server.on("error", (error: NodeJS.ErrnoException) => {
-  console.error(
-    error.code === "EADDRINUSE" ? `Port ${port} is already in use; try PORT=3001 npm start.` : error,
-  );
+server.on("error", failToListen);
+
+function failToListen(error: NodeJS.ErrnoException): never {
+  if (error.code === "EADDRINUSE") {
+    console.error(`Port ${port} is already in use (another server is running there). Pick another one: PORT=${port + 1} npm start`);
+  } else if (error.code === "EACCES") {
+    console.error(`Port ${port} needs more privileges than this process has. Pick one above 1023: PORT=3000 npm start`);
+  } else {
+    console.error(error);
+  }
   process.exit(1);
-});
+}
 
 // Graceful shutdown: stop accepting connections, let requests in flight finish, then exit.
 // A second signal, or requests still running after 10 s, end the process at once.
