@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCookieSessionStorage, createMemorySessionStorage } from "../lib/index.js";
 import { testSessionStorage } from "../lib/testing/index.js";
+import { createMapSessionStorage } from "../examples/do-it-yourself-storage.js";
 import { createJsonFileSessionStorage } from "../examples/json-file-storage.js";
 import { testCookie } from "./fixtures.js";
 
@@ -26,4 +27,9 @@ testSessionStorage("the do-it-yourself JSON file storage of examples/", {
   mergesConcurrentCommits: false,
   createStorage: (clock) =>
     createJsonFileSessionStorage({ cookie, clock, file: join(mkdtempSync(join(tmpdir(), "sessions-")), "sessions.json") }),
+});
+
+testSessionStorage("the do-it-yourself storage on the storage seams (examples/do-it-yourself-storage.ts)", {
+  ...timeouts,
+  createStorage: (clock) => createMapSessionStorage({ cookie, clock }),
 });
