@@ -3,7 +3,7 @@ import { cookieHeaderForToken, tokenOfSetCookie } from "../cookie/cookie-header.
 import { refuseUnknownOptions, SessionConfigError, SessionNotLoadedError } from "../errors.js";
 import { readRequestHeader, validateHeaderName } from "../request-header.js";
 import { defaultStorageTimeout, validateTimeout } from "../storage-timeout.js";
-import type { SessionStorage } from "../session-storage.js";
+import type { SessionGone, SessionLifetime, SessionStorage, StoredSession } from "../session-storage.js";
 import { TrackedSessionStore, type SessionRecord, type SessionStore } from "../session-store.js";
 // Under another name inside `declare global`: @types/express-session declares a global
 // `Express.SessionStore`, which would shadow ours there.
@@ -11,22 +11,49 @@ import type { SessionStore as RemasteredSessionStore } from "../session-store.js
 import type { MaybePromise } from "../maybe-promise.js";
 import { createResponseHolder, type ResponseHooks } from "./hold-response.js";
 
+/**
+ * What `sessions()` adds to Express's request (`Express.Request` extends it), as `req.session`.
+ * Inherited, not declared on `Express.Request` itself, so that it can coexist with
+ * `@types/express-session` during a migration: express-session's own `session` then takes
+ * precedence, ours asks nothing of it (`unknown`), and our session is `middleware.sessionOf(req)`.
+ */
+export interface RemasteredSessionRequest {
+  /**
+   * The session of this request, loaded by the `sessions()` middleware. For typed keys,
+   * use `middleware.sessionOf(req)` of a `sessions<Data, Flash>()` middleware.
+   */
+  session: Express.Request extends { sessionID: string } ? unknown : RemasteredSessionStore<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
-    interface Request {
-      /**
-       * The session of this request, loaded by the `sessions()` middleware. For typed keys,
-       * use `middleware.sessionOf(req)` of a `sessions<Data, Flash>()` middleware.
-       */
-      session: RemasteredSessionStore<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    }
+    interface Request extends RemasteredSessionRequest {} // eslint-disable-line @typescript-eslint/no-empty-object-type
   }
 }
 
-export type SessionsOptions = {
-  /** Where sessions live: `createCookieSessionStorage(...)`, `createMemorySessionStorage(...)`, or your own. */
-  storage: SessionStorage<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A storage that can hold every value of a session's `Data` and `Flash`: `Date` fits a
+ * memory storage (`Value` is `unknown`) but not a cookie storage (`Serializable`). Its
+ * `toHeader` is written as a function-typed property, which TypeScript checks strictly
+ * (a method's parameters would be checked loosely and let a `Date` through).
+ */
+export interface SessionStorageFor<Values> extends Omit<SessionStorage<any, any>, "toHeader"> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  toHeader: (session: StoredSession<Values>, metadata: any, lifetime?: SessionLifetime) => Promise<string | SessionGone>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** The values a session with these keys holds; an optional key adds no `undefined`. */
+type ValuesOf<Data extends object> = Required<Data>[keyof Data & string];
+
+export type SessionsOptions<
+  Data extends object = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  Flash extends object = Data,
+> = {
+  /**
+   * Where sessions live: `createCookieSessionStorage(...)`, `createMemorySessionStorage(...)`,
+   * or your own. With `sessions<Data, Flash>()`, it must be able to hold their values.
+   */
+  storage: SessionStorageFor<ValuesOf<Data> | ValuesOf<Flash>>;
   /**
    * The request header handed to the storage. Default `"cookie"`. Any other header
    * (e.g. `"authorization"`) carries a bare token, optionally as `Bearer <token>`.
@@ -88,7 +115,7 @@ const knownOptions = new Set(["storage", "headerName", "responseHeaderName", "st
 export function sessions<
   Data extends object = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   Flash extends object = Data,
->(options: SessionsOptions): SessionMiddleware<Data, Flash> {
+>(options: SessionsOptions<Data, Flash>): SessionMiddleware<Data, Flash> {
   const { storage, requestHeader, transport, storageTimeout } = validateOptions(options);
   // Each middleware keeps its session on the request under its own symbol: a WeakMap
   // would do too, but weak keys that die by the thousand per second cost the GC dearly.
@@ -111,7 +138,9 @@ export function sessions<
 
   const expose = (req: RequestWithSession, res: ServerResponse, next: NextFunction, session: TrackedSessionStore<unknown, unknown>) => {
     req[sessionKey] = session;
-    req.session = session;
+    // Another session middleware mounted first (express-session during a migration) keeps
+    // req.session; ours is then middleware.sessionOf(req).
+    if (req.session === undefined) req.session = session;
     holdResponse(res, new CommitBeforeHeaders(session, res, next, transport));
     next();
   };
@@ -202,7 +231,7 @@ function appendSetCookie(res: ServerResponse, header: string): void {
   if (!cookies.includes(header)) res.setHeader("set-cookie", [...cookies, header]);
 }
 
-function validateOptions(options: SessionsOptions) {
+function validateOptions(options: SessionsOptions<any, any>) { // eslint-disable-line @typescript-eslint/no-explicit-any
   if (options === null || typeof options !== "object") {
     throw new SessionConfigError("options", "expected { storage }, e.g. sessions({ storage: createCookieSessionStorage({ cookie }) }).");
   }
