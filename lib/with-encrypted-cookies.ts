@@ -137,8 +137,8 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>(options: 
 
   /** The wrapped storage's session for the cookie's value (or none): at once when it can answer at once. */
   const sessionFor = (live: LiveCookie | undefined) => {
-    // The envelope is the lifetime the wrapped storage gets: { createdAt, expiresAt } (and the value).
-    const loaded = readSessionFrom(storage, live?.envelope.value, live?.envelope);
+    const lifetime = live && { createdAt: live.envelope.createdAt, expiresAt: live.envelope.expiresAt };
+    const loaded = readSessionFrom(storage, live?.envelope.value, lifetime);
     return loaded instanceof Promise ? loaded.then((result) => withMetadata(live, result)) : withMetadata(live, loaded);
   };
 
@@ -148,28 +148,26 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>(options: 
   };
 
   /**
-   * The lifetime the session has after this commit. Its expiry moves only when the client
-   * has no cookie yet, the cookie must be re-sealed anyway, or renewal is due: a write that
-   * keeps the id leaves the cookie as it is, and the wrapped storage's record expires with it.
+   * Whether this commit moves the session's expiry: when the client has no cookie yet, the
+   * cookie must be re-sealed anyway, or renewal is due. A write that keeps the id leaves
+   * the cookie as it is, and the wrapped storage's record expires with it.
    */
-  const lifetimeOfCommit = ({ createdAt, expiresAt, token, needsReseal }: Metadata): CommitLifetime => {
-    const renewing = token === undefined || expiresAt === undefined || needsReseal || expiry.isRenewalDue(createdAt, expiresAt);
-    return { createdAt, expiresAt: renewing ? expiry.expiresAt(createdAt) : expiresAt, renewing };
-  };
+  const isRenewing = ({ createdAt, expiresAt, token, needsReseal }: Metadata): boolean =>
+    token === undefined || expiresAt === undefined || needsReseal || expiry.isRenewalDue(createdAt, expiresAt);
 
   /** The Set-Cookie for the wrapped storage's `value`: the client's token again when nothing changed for it, else a new one. */
-  const cookieFor = (value: string | SessionGone, metadata: Metadata, lifetime: CommitLifetime): string => {
+  const cookieFor = (value: string | SessionGone, metadata: Metadata, lifetime: SessionLifetime, renewing: boolean): string => {
     if (value === sessionGone) {
       // The client's cookie names a session that no longer exists: nothing to renew or re-send.
       Object.assign(metadata, { expiresAt: undefined, token: undefined, sealedValue: undefined, needsReseal: false });
       return "";
     }
     const { token, sealedValue } = metadata;
-    if (!lifetime.renewing && token !== undefined && value === sealedValue) {
+    if (!renewing && token !== undefined && value === sealedValue) {
       return serializer.cookie(token, lifetime.expiresAt, expiry.now());
     }
     // A new value (a cookie session's content) is a new token anyway: its expiry is renewed with it.
-    const expiresAt = lifetime.renewing ? lifetime.expiresAt : expiry.expiresAt(lifetime.createdAt);
+    const expiresAt = renewing ? lifetime.expiresAt : expiry.expiresAt(lifetime.createdAt);
     return sealCookie(value, { createdAt: lifetime.createdAt, expiresAt }, metadata);
   };
 
@@ -183,9 +181,13 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>(options: 
   };
 
   const toHeaderMaybeSync = (session: StoredSession<Value>, metadata: Metadata): MaybePromise<string> => {
-    const lifetime = lifetimeOfCommit(metadata);
+    const renewing = isRenewing(metadata);
+    const { createdAt } = metadata;
+    const lifetime = { createdAt, expiresAt: renewing ? expiry.expiresAt(createdAt) : metadata.expiresAt! };
     const value = writeSessionTo(storage, session, metadata.inner, lifetime);
-    return value instanceof Promise ? value.then((resolved) => cookieFor(resolved, metadata, lifetime)) : cookieFor(value, metadata, lifetime);
+    return value instanceof Promise
+      ? value.then((resolved) => cookieFor(resolved, metadata, lifetime, renewing))
+      : cookieFor(value, metadata, lifetime, renewing);
   };
 
   /** The lifetime of the client's cookie, if it holds a live one. */
@@ -258,9 +260,6 @@ function validateOptions<Options extends { cookie: CookieOptions; storage: { fro
   }
   return options;
 }
-
-/** The lifetime a commit hands the wrapped storage, and whether it moved the expiry. */
-type CommitLifetime = SessionLifetime & { renewing: boolean };
 
 /**
  * The plaintext inside the token: `createdAt.expiresAt.value`, times in ms since the
