@@ -80,32 +80,30 @@ describe("the wrapped storage learns the session's lifetime", () => {
   });
 });
 
+/** The calls a login's regenerate() makes to the storage, after the session was stored once. */
+async function callsOfRegenerate({ atomicMove }: { atomicMove: boolean }, clock?: () => number) {
+  const { storage, calls } = recordingStorage({ atomicMove });
+  const wrapped = withEncryptedCookies({ cookie: testCookie(), storage, clock });
+  const first = await intoSessionStore(wrapped);
+  first.set("user", "ada");
+  const header = await first.commit();
+  calls.length = 0;
+  const login = await intoSessionStore(wrapped, pairOf(header));
+  login.regenerate();
+  await login.commit();
+  return calls;
+}
+
 describe("regenerate()", () => {
   test("with the storage's own regenerate: one call, which gets the old identity and the new session's lifetime", async () => {
     const now = Date.UTC(2030, 0, 1);
-    const { storage, calls } = recordingStorage({ atomicMove: true });
-    const wrapped = withEncryptedCookies({ cookie: testCookie(), storage, clock: () => now });
-    const first = await intoSessionStore(wrapped);
-    first.set("user", "ada");
-    const header = await first.commit();
-    calls.length = 0;
-    const login = await intoSessionStore(wrapped, pairOf(header));
-    login.regenerate();
-    await login.commit();
+    const calls = await callsOfRegenerate({ atomicMove: true }, () => now);
     expect(calls.map((call) => call.method)).toEqual(["fromHeader", "regenerate"]);
     expect(calls[1]).toMatchObject({ value: "id-1", lifetime: { createdAt: now, expiresAt: now + 3_600_000 } });
   });
 
   test("without it: the new identity is written first, the old one forgotten after, so a failure in between loses nothing", async () => {
-    const { storage, calls } = recordingStorage({ atomicMove: false });
-    const wrapped = withEncryptedCookies({ cookie: testCookie(), storage });
-    const first = await intoSessionStore(wrapped);
-    first.set("user", "ada");
-    const header = await first.commit();
-    calls.length = 0;
-    const login = await intoSessionStore(wrapped, pairOf(header));
-    login.regenerate();
-    await login.commit();
+    const calls = await callsOfRegenerate({ atomicMove: false });
     expect(calls.map((call) => `${call.method} ${call.value ?? ""}`.trim())).toEqual([
       "fromHeader id-1",
       "fromHeader", // a fresh identity
