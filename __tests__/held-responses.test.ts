@@ -252,6 +252,30 @@ describe.each(expressMajors)("on %s", (_major, createExpress) => {
   });
 });
 
+describe("an event stream that starts with writeHead and sends its first event later", () => {
+  test.each(named([notHeld, heldBySlowStorage]))("gets its headers as soon as the session is saved, on a response %s", async (_name, holding) => {
+    const app = appWith(express as unknown as ExpressFactory, holding, (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      setTimeout(() => res.end("data: done\n\n"), 600);
+    });
+    const timing = await withServer(app, (_server, port) => {
+      const started = Date.now();
+      return new Promise<{ headers: number; end: number; cookie: string | undefined }>((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+          const headers = Date.now() - started;
+          const cookie = [res.headers["set-cookie"] ?? []].flat().find((value) => value.startsWith("sid="));
+          res.resume();
+          res.on("end", () => resolve({ headers, end: Date.now() - started, cookie }));
+        }).on("error", reject);
+      });
+    });
+    expect(timing.headers).toBeLessThan(400);
+    expect(timing.end).toBeGreaterThanOrEqual(590);
+    expect(timing.cookie).toMatch(holding.cookie);
+  });
+});
+
 describe("on Express 4, an invalid status code thrown by Node's writeHead", () => {
   const createExpress = express4 as unknown as ExpressFactory;
   test.each(named([notHeld, heldBySlowStorage, heldByRegenerate]))(

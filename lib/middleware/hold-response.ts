@@ -219,6 +219,9 @@ class ResponseHold {
       return;
     }
     const res = this.#res;
+    // Only headers were held (writeHead, flushHeaders: a stream of events about to start):
+    // send them now rather than with the first write, which may be a while away.
+    if (calls.every(({ method }) => method === "writeHead") && !(res as unknown as OutgoingMessageState)._headerSent) res.flushHeaders();
     if (this.#writerIsWaiting && !res.writableEnded && !res.writableNeedDrain) res.emit("drain");
   }
 
