@@ -4,10 +4,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { createClient } from "redis";
+import { Cluster, Redis } from "ioredis";
+import { createClient, createCluster } from "redis";
 import request from "supertest";
-import { createRedisSessionStorage, SessionConfigError, type CookieOptions, type RedisSessionStorageOptions } from "../lib/index.js";
+import {
+  createRedisSessionStorage,
+  intoSessionStore,
+  SessionConfigError,
+  type CookieOptions,
+  type RedisSessionClient,
+  type RedisSessionStorageOptions,
+} from "../lib/index.js";
 import { testSessionStorage } from "../lib/testing/index.js";
 import { cookiePair, setCookieFor, testCookie } from "./fixtures.js";
 import {
@@ -20,6 +27,7 @@ import {
   redisApp,
   redisKeyOf,
   redisPort,
+  redisUrl,
   sessionIdIn,
   uniquePrefix,
 } from "./redis-fixtures.js";
@@ -54,9 +62,18 @@ describe("createRedisSessionStorage's options", () => {
     expect(() => attempt()).toThrow(expect.objectContaining({ option }) as never);
   });
 
-  test("accepts an ioredis client and a node-redis client that is not connected yet", () => {
-    expect(() => createRedisSessionStorage({ client: idle, cookie })).not.toThrow();
-    expect(() => createRedisSessionStorage({ client: createClient(), cookie })).not.toThrow();
+  test("accepts (and types) ioredis's Redis and Cluster and node-redis's client and cluster, connected or not yet", () => {
+    const clients: RedisSessionClient[] = [
+      idle,
+      new Cluster([], { lazyConnect: true }),
+      createClient(),
+      createClient({ RESP: 3 }),
+      createCluster({ rootNodes: [] }),
+    ];
+    for (const client of clients) expect(() => createRedisSessionStorage({ client, cookie })).not.toThrow();
+    // @ts-expect-error: an object without the commands is not a client, for the compiler either
+    const notAClient: RedisSessionClient = { get: async () => null };
+    void notAClient;
   });
 
   test("the library never imports a Redis client at run time (both are optional peers)", () => {
@@ -80,6 +97,7 @@ describe("createRedisSessionStorage's options", () => {
 (redisIsUp ? describe : describe.skip)("the Redis storage on Redis", () => {
   let io: Redis;
   let nodeRedis: Awaited<ReturnType<typeof nodeRedisClient>>;
+  let cachingNodeRedis: ReturnType<typeof createClient>;
   let silent: Awaited<ReturnType<typeof startSilentServer>>;
   // Clients pointed at the silent server, with their default (queueing) settings: the storage's timeout must still answer.
   let silentIo: Redis;
@@ -88,6 +106,8 @@ describe("createRedisSessionStorage's options", () => {
   beforeAll(async () => {
     silent = await startSilentServer();
     [io, nodeRedis] = await Promise.all([ioredisClient(), nodeRedisClient()]);
+    cachingNodeRedis = createClient({ url: redisUrl, RESP: 3, clientSideCache: { maxEntries: 1000 } });
+    await cachingNodeRedis.connect();
     // disconnectTimeout: a connection still waiting for its handshake otherwise holds the process 2 s at the end.
     silentIo = new Redis(silent.port, "127.0.0.1", { disconnectTimeout: 50 });
     silentIo.on("error", () => undefined);
@@ -103,6 +123,7 @@ describe("createRedisSessionStorage's options", () => {
     await silent.close();
     io.disconnect();
     nodeRedis.destroy();
+    cachingNodeRedis.destroy();
   });
 
   const cookie = testCookie(timeouts);
@@ -117,6 +138,24 @@ describe("createRedisSessionStorage's options", () => {
     });
   conformance("ioredis", () => io, () => silentIo);
   conformance("node-redis", () => nodeRedis, () => silentNodeRedis);
+  // Reads may come from the client's memory; Redis invalidates them on every write.
+  conformance("node-redis and its client-side cache (RESP3)", () => cachingNodeRedis, () => silentNodeRedis);
+
+  test("a session with thousands of keys is written, and emptied, in one commit each", async () => {
+    const storage = createRedisSessionStorage({ client: io, cookie, prefix });
+    const keys = [...Array(5000).keys()].map((n) => `key-${n}`);
+    const session = await intoSessionStore(storage);
+    for (const key of keys) session.set(key, key);
+    const header = (await session.commit()).split(";")[0]!;
+    const reopened = await intoSessionStore(storage, header);
+    expect(keys.every((key) => reopened.get(key) === key)).toBe(true);
+    for (const key of keys) reopened.unset(key);
+    reopened.set("left", true);
+    await reopened.commit();
+    const emptied = await intoSessionStore(storage, header);
+    expect(keys.some((key) => emptied.has(key))).toBe(false);
+    expect(emptied.get("left")).toBe(true);
+  });
 
   describe("what a user sees with redis-cli", () => {
     /** An app whose POST /login stores a user and flashes a message, and GET / reads the user. */
