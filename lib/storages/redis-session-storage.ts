@@ -8,6 +8,12 @@ import { redisCommandsOf, type RedisSessionClient } from "./redis/redis-client.j
 import { createRedisSessionRecords } from "./redis/redis-session-records.js";
 import { createServerSideSessionStorage, type ServerSideSessionMetadata } from "./server-side-session-storage.js";
 
+/**
+ * The options of `createRedisSessionStorage`; see the README for each default and why.
+ *
+ * @example
+ * const options: RedisSessionStorageOptions = { client, cookie: { name: "sid", secret }, prefix: "shop:sess:" };
+ */
 export type RedisSessionStorageOptions = {
   /**
    * Your client, created and connected by you: an ioredis `Redis` or `Cluster`, or a
@@ -25,7 +31,12 @@ export type RedisSessionStorageOptions = {
   clock?: Clock;
 };
 
-/** A Redis storage: sessions in Redis hashes, an encrypted random id in the cookie. */
+/**
+ * A Redis storage: sessions in Redis hashes, an encrypted random id in the cookie.
+ *
+ * @example
+ * const storage: RedisSessionStorage = createRedisSessionStorage({ client, cookie });
+ */
 export type RedisSessionStorage = EncryptedCookieStorage<Serializable, ServerSideSessionMetadata>;
 
 const defaultPrefix = "sess:";
@@ -68,7 +79,12 @@ export function createRedisSessionStorage(options: RedisSessionStorageOptions): 
   return createServerSideSessionStorage({ cookie, records, timeout, name: "Redis", clock });
 }
 
-/** Alias of `createRedisSessionStorage`, named like the seed's storages. */
+/**
+ * Alias of `createRedisSessionStorage`, named like the seed's storages.
+ *
+ * @example
+ * const storage = RedisSessionStorage({ client, cookie: { name: "sid", secret } });
+ */
 export const RedisSessionStorage = createRedisSessionStorage;
 
 function validatePrefix(prefix: unknown): asserts prefix is string {

@@ -4,6 +4,10 @@ import { SessionConfigError } from "../../errors.js";
  * The part of ioredis's API the Redis storage calls: ioredis `Redis` and `Cluster`, and
  * forks with the same API (iovalkey). A structural type of our own, so that neither
  * package is needed to compile against this one.
+ *
+ * @example
+ * import { Cluster } from "ioredis";
+ * const client: IoredisStyleClient = new Cluster([{ host: "10.0.0.1", port: 6379 }]);
  */
 export interface IoredisStyleClient {
   hgetall(key: string): Promise<unknown>;
@@ -12,7 +16,13 @@ export interface IoredisStyleClient {
   del(key: string): Promise<unknown>;
 }
 
-/** The part of node-redis's API the Redis storage calls: `createClient()` and `createCluster()` (v4 and later). */
+/**
+ * The part of node-redis's API the Redis storage calls: `createClient()` and `createCluster()` (v4 and later).
+ *
+ * @example
+ * import { createClient } from "redis";
+ * const client: NodeRedisStyleClient = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
+ */
 export interface NodeRedisStyleClient {
   hGetAll(key: string): Promise<unknown>;
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -31,12 +41,20 @@ export interface NodeRedisStyleClient {
  */
 export type RedisSessionClient = IoredisStyleClient | NodeRedisStyleClient;
 
-/** A Lua script the server may or may not have cached, and its SHA-1. */
+/**
+ * A Lua script the server may or may not have cached, and its SHA-1.
+ *
+ * @example
+ * const ping: RedisScript = { source: "return 1", sha1: createHash("sha1").update("return 1").digest("hex") };
+ */
 export type RedisScript = { source: string; sha1: string };
 
 /**
  * The three commands the storage needs, the same whichever client runs them. Each is one
  * round trip (a script not yet cached on its node costs one more, once).
+ *
+ * @example
+ * const fields = new Map(await commands.hashFields("sess:abc"));
  */
 export type RedisCommands = {
   /** HGETALL: the hash's fields and values; empty when the key does not exist. */
@@ -49,7 +67,11 @@ export type RedisCommands = {
 
 /**
  * The storage's commands over `client`, after checking that it is a client the storage
- * knows how to drive.
+ * knows how to drive (a `SessionConfigError` on `client` says what to pass otherwise).
+ *
+ * @example
+ * const commands = redisCommandsOf(new Redis(process.env.REDIS_URL!));
+ * await commands.deleteKey("sess:abc");
  */
 export function redisCommandsOf(client: unknown): RedisCommands {
   if (hasMethods(client, ["hGetAll", "evalSha", "eval", "del"])) return nodeRedisCommands(client as NodeRedisStyleClient);

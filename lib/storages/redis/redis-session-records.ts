@@ -16,6 +16,9 @@ import type { RedisCommands, RedisScript } from "./redis-client.js";
  * | `expires` | when it ends, ms since the epoch (the cookie's expiry plus `clockTolerance`); the key's PEXPIREAT |
  *
  * Session keys are always behind `d:` or `f:`, so no session key can collide with the two timestamps.
+ *
+ * @example
+ * await client.hget(key, sessionHashFields.value("user")); // '{"name":"Ada"}'
  */
 export const sessionHashFields = {
   value: (key: string) => `d:${key}`,
@@ -57,11 +60,23 @@ redis.call("PEXPIREAT", key, ARGV[3])
 return 1
 `.trim();
 
+/**
+ * The script above, with its SHA-1 for EVALSHA.
+ *
+ * @example
+ * await commands.runScript(writeSessionScript, key, ["update", String(now), String(expires), "1", "d:theme", '"dark"']);
+ */
 export const writeSessionScript: RedisScript = {
   source: writeSessionSource,
   sha1: createHash("sha1").update(writeSessionSource).digest("hex"),
 };
 
+/**
+ * What the records need: the commands, the key prefix, and the two bounds they honour.
+ *
+ * @example
+ * const settings: RedisSessionRecordsSettings = { commands, prefix: "sess:", toleranceMs: 0, timeout: 1000 };
+ */
 export type RedisSessionRecordsSettings = {
   commands: RedisCommands;
   /** Put before every record key. */
@@ -77,6 +92,10 @@ export type RedisSessionRecordsSettings = {
  * read, one script to create or update, DEL to delete. Expiry is decided by the app's
  * clock (the `expires` field checked against `now`), and Redis's TTL follows it to the
  * millisecond (PEXPIREAT), so an abandoned session needs no sweeper.
+ *
+ * @example
+ * const records = createRedisSessionRecords({ commands: redisCommandsOf(client), prefix: "sess:", toleranceMs: 0, timeout: 1000 });
+ * createServerSideSessionStorage({ cookie, records, timeout: 1000, name: "Redis" });
  */
 export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeout }: RedisSessionRecordsSettings): SessionRecords {
   const redisKey = (recordKey: string) => prefix + recordKey;
