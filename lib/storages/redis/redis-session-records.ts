@@ -101,7 +101,7 @@ export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeo
   const redisKey = (recordKey: string) => prefix + recordKey;
   const endOf = (lifetime: SessionLifetime) => String(lifetime.expiresAt + toleranceMs);
 
-  const create = (key: string, session: SessionSnapshot, lifetime: SessionLifetime) => {
+  const writeNewHash = (key: string, session: SessionSnapshot, lifetime: SessionLifetime) => {
     const set = [sessionHashFields.created, String(lifetime.createdAt)];
     for (const [sessionKey, json] of session.content) set.push(sessionHashFields.value(sessionKey), json);
     for (const sessionKey of session.flashedKeys) set.push(sessionHashFields.flash(sessionKey), flashMark);
@@ -114,7 +114,7 @@ export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeo
     },
 
     async create(key, session, lifetime) {
-      await create(key, session, lifetime);
+      await writeNewHash(key, session, lifetime);
     },
 
     async update(key, changes, lifetime, now) {
@@ -130,7 +130,7 @@ export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeo
     // hash first, so that a failure in between never loses the data.
     async move(oldKey, newKey, session, lifetime) {
       const started = performance.now();
-      await create(newKey, session, lifetime);
+      await writeNewHash(newKey, session, lifetime);
       // The request gave up waiting (Redis answered late, e.g. from a client's offline queue)
       // and keeps its old cookie: killing the old hash now would log it out for nothing.
       if (performance.now() - started > timeout) {
