@@ -7,6 +7,7 @@ import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChildMessage, ChildOptions, ParentMessage } from "./protocol.js";
 import type { ServerCounts } from "./routes.js";
+import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
 
 const serverModule = fileURLToPath(new URL("./server.ts", import.meta.url));
 // The children run TypeScript through tsx's loader, under whichever node binary --node names.
@@ -35,6 +36,8 @@ export type ServerSnapshot = {
   /** CPU time (user + system) the server used since it started, in µs. */
   cpuMicros: number;
   counts: ServerCounts;
+  /** Variants on Redis: the commands their client sent since it started, by name. */
+  redisCommands?: RedisCommandCounts;
 };
 
 export type ServerChild = {
@@ -100,7 +103,7 @@ export async function startServer(options: {
       } else {
         const reply = answer;
         answer = undefined;
-        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts });
+        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts, redisCommands: message.redisCommands });
       }
     });
     child.on("exit", (code, signal) => {

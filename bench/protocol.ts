@@ -1,5 +1,6 @@
 /** Messages between the harness and a server child, over the child's IPC channel. */
 import type { ServerCounts } from "./routes.js";
+import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
 
 /** What the harness hands a child on its command line (argv[2], JSON). */
 export type ChildOptions = { variant: string; runId: string };
@@ -7,8 +8,8 @@ export type ChildOptions = { variant: string; runId: string };
 export type ChildMessage =
   | { type: "ready"; port: number; pid: number; nodeVersion: string }
   | { type: "failed"; error: string }
-  | { type: "stats"; rss: number; cpuMicros: number; counts: ServerCounts }
-  | { type: "stopped"; rss: number; cpuMicros: number; counts: ServerCounts };
+  | { type: "stats"; rss: number; cpuMicros: number; counts: ServerCounts; redisCommands?: RedisCommandCounts }
+  | { type: "stopped"; rss: number; cpuMicros: number; counts: ServerCounts; redisCommands?: RedisCommandCounts };
 
 /** "stats": report RSS and the counts so far, keep serving; "stop": report them, clean up, exit. */
 export type ParentMessage = { type: "stats" } | { type: "stop" };

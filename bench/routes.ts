@@ -13,6 +13,7 @@
  */
 import type { Express, NextFunction, Request, Response } from "express";
 import { benchUserId, checkHeader } from "./config.js";
+import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
 
 export type BenchUser = {
   id: number;
@@ -35,6 +36,8 @@ export type BenchVariant = {
   set(req: Request, res: Response, session: BenchSession): void | Promise<void>;
   /** Releases what the variant holds when the server stops (e.g. deletes its Redis keys). */
   close?(): Promise<void>;
+  /** Variants on Redis: the commands their client sent so far, by name (see `variants/redis-command-counter.ts`). */
+  redisCommands?(): RedisCommandCounts;
 };
 
 /** What the child knows about a run's variant when it creates it. */

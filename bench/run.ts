@@ -27,6 +27,7 @@ import { killAllChildren, startServer, type ServerChild, type ServerSnapshot } f
 import { loadServer, openSessions, probe, SetupError } from "./load.js";
 import { addRatios, renderMarkdown, summarize, type ReportMeta, type RunRecord } from "./report.js";
 import type { ServerCounts } from "./routes.js";
+import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
 import { baselineVariant, variants } from "./variants/index.js";
 import { workloads, type Workload } from "./workloads.js";
 
@@ -39,7 +40,8 @@ const usage = `Usage: tsx bench/run.ts [options]    (npm run bench -- [options])
   --rounds=N             interleaved rounds; the report shows medians (default 3)
   --connections=N        concurrent connections, each with its own session (default 20)
   --only=a,b             variants to run (bare is always added: it is the baseline)
-                         known: ${variants.map((variant) => variant.name).join(", ")}
+                         known: ${variants.filter((variant) => !variant.optional).map((variant) => variant.name).join(", ")}
+                         and, only when named here: ${variants.filter((variant) => variant.optional).map((variant) => variant.name).join(", ")}
   --workloads=a,b        workloads to run (default: all)
                          known: ${workloads.map((workload) => workload.name).join(", ")}
   --node=PATH[,PATH]     node binaries that run the servers (default: this process's, ${process.execPath})
@@ -106,7 +108,9 @@ function parseOptions(argv: string[]): Options {
     if (!known.includes(name)) throw new UsageError(`--only: unknown variant "${name}" (known: ${known.join(", ")})`);
   }
   // Table order, with bare Express always there: every ratio is taken against it.
-  const selected = only ? known.filter((name) => name === baselineVariant || only.includes(name)) : known;
+  const selected = only
+    ? known.filter((name) => name === baselineVariant || only.includes(name))
+    : variants.filter((variant) => !variant.optional).map((variant) => variant.name);
 
   const workloadNames = list(values.workloads);
   for (const name of workloadNames ?? []) {
@@ -230,6 +234,10 @@ async function measure(context: {
     if (loadStart) {
       const served = requestsCounted(after.counts) - requestsCounted(loadStart.counts);
       if (served > 0) record.cpuMicrosPerRequest = (after.cpuMicros - loadStart.cpuMicros) / served;
+      if (served > 0 && loadStart.redisCommands && after.redisCommands) {
+        record.redisCommands = commandsPerRequest(loadStart.redisCommands, after.redisCommands, served);
+        record.redisCommandsPerRequest = Object.values(record.redisCommands).reduce((sum, calls) => sum + calls, 0);
+      }
     }
   }
   const { load, server } = record;
@@ -252,6 +260,16 @@ async function measure(context: {
 /** The /read and /write requests a server answered, with or without a valid session. */
 function requestsCounted(counts: ServerCounts): number {
   return counts.valid + counts.invalid;
+}
+
+/** The commands sent between two counts, per request. */
+function commandsPerRequest(before: RedisCommandCounts, after: RedisCommandCounts, requests: number): RedisCommandCounts {
+  const perRequest: RedisCommandCounts = {};
+  for (const [command, calls] of Object.entries(after)) {
+    const sent = calls - (before[command] ?? 0);
+    if (sent > 0) perRequest[command] = sent / requests;
+  }
+  return perRequest;
 }
 
 function countsSince(before: ServerCounts, after: ServerCounts): ServerCounts {
@@ -315,14 +333,17 @@ const formatLine = (record: RunRecord) => {
   const { load } = record;
   const numbers = load
     ? `${Math.round(load.requestsPerSecond)} req/s${record.ratio === undefined ? "" : ` (${record.ratio.toFixed(2)}× bare)`}, ` +
-      `p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms`
+      `p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms` +
+      (record.redisCommands
+        ? `, Redis ${Object.entries(record.redisCommands).map(([command, calls]) => `${command} ${calls.toFixed(2)}`).join(" + ") || "nothing"}/req`
+        : "")
     : "no measurement";
   const status = record.status === "valid" ? "valid" : `${record.status.toUpperCase()}: ${record.reasons[0]?.split("\n")[0]}`;
   return `${numbers} · ${status}`;
 };
 
 async function sweepRedis(runId: string, options: Options): Promise<void> {
-  if (!options.variants.includes("express-session-redis")) return;
+  if (!options.variants.some((name) => variants.find((variant) => variant.name === name)?.usesRedis)) return;
   try {
     const { sweepRedisRun } = await import("./variants/express-session-redis.js");
     const deleted = await sweepRedisRun(runId);

@@ -43,13 +43,20 @@ async function main() {
 
   process.on("message", (message: ParentMessage) => {
     if (message?.type === "stats") {
-      void send({ type: "stats", rss: process.memoryUsage().rss, cpuMicros: cpuMicros(), counts: structuredClone(counts) });
+      void send({
+        type: "stats",
+        rss: process.memoryUsage().rss,
+        cpuMicros: cpuMicros(),
+        counts: structuredClone(counts),
+        redisCommands: variant.redisCommands?.(),
+      });
       return;
     }
     if (message?.type !== "stop") return;
-    // RSS first: what the run left, before any clean-up.
+    // RSS first: what the run left, before any clean-up (whose Redis commands are no request's either).
     const rss = process.memoryUsage().rss;
     const cpu = cpuMicros();
+    const redisCommands = variant.redisCommands?.();
     server.closeAllConnections();
     server.close();
     void (async () => {
@@ -59,7 +66,7 @@ async function main() {
         counts.errorMessages.push(`close: ${describeError(error)}`);
         counts.errors++;
       }
-      await send({ type: "stopped", rss, cpuMicros: cpu, counts });
+      await send({ type: "stopped", rss, cpuMicros: cpu, counts, redisCommands });
       process.exit(0);
     })();
   });

@@ -1,12 +1,16 @@
 // Runs the example app: `npm start`, or `npx tsx examples/server.ts`.
-//   SESSION_SECRET  encrypts the session cookie (32+ characters); a random one is generated when unset
-//   PORT            default 3000
-//   HOST            default "localhost"; set e.g. HOST=0.0.0.0 inside a container
-//   NODE_ENV        "production" marks the cookie Secure (HTTPS only)
+//   SESSION_SECRET   encrypts the session cookie (32+ characters); a random one is generated when unset
+//   PORT             default 3000
+//   HOST             default "localhost"; set e.g. HOST=0.0.0.0 inside a container
+//   NODE_ENV         "production" marks the cookie Secure (HTTPS only)
+//   SESSION_STORAGE  "cookie" (default: the whole session in the cookie) or "redis" (`npm run example:redis`)
+//   REDIS_URL        with SESSION_STORAGE=redis; default redis://127.0.0.1:6379
+//   REDIS_PREFIX     with SESSION_STORAGE=redis: the start of every session key; default "sess:"
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { SessionConfigError } from "../lib/index.js";
-import { createApp } from "./app.js";
+import { createApp, type AppOptions } from "./app.js";
+import { connectRedisStorage, type RedisStorageForApp } from "./redis-storage.js";
 
 const port = parsePort(process.env.PORT ?? "3000");
 const host = process.env.HOST || "localhost";
@@ -42,9 +46,26 @@ if (!secret) {
 // there the cookie is always Secure.
 const secure = process.env.NODE_ENV === "production";
 
+// Sessions in Redis are shared by every process started with the same SESSION_SECRET and REDIS_URL.
+let redis: RedisStorageForApp | undefined;
+const sessionStorage = process.env.SESSION_STORAGE ?? "cookie";
+if (sessionStorage === "redis") {
+  const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+  try {
+    redis = await connectRedisStorage(redisUrl, process.env.REDIS_PREFIX || undefined);
+  } catch (error) {
+    console.error(`Cannot reach Redis at ${redisUrl} (${(error as Error).message}): start it, or set REDIS_URL.`);
+    process.exit(1);
+  }
+} else if (sessionStorage !== "cookie") {
+  console.error(`SESSION_STORAGE must be "cookie" or "redis", got ${JSON.stringify(sessionStorage)}.`);
+  process.exit(1);
+}
+const storage: AppOptions["storage"] = redis?.storage;
+
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ secret, secure });
+  app = createApp({ secret, secure, storage });
 } catch (error) {
   // A bad setting (e.g. a SESSION_SECRET shorter than 32 characters) stops the start with a clear message.
   if (!(error instanceof SessionConfigError)) throw error;
@@ -55,7 +76,7 @@ try {
 const server = app.listen(port, host, (error?: NodeJS.ErrnoException) => {
   if (error) return failToListen(error);
   const { port: actualPort } = server.address() as AddressInfo;
-  console.log(`Example app listening on http://${host}:${actualPort} (cookie Secure: ${secure})`);
+  console.log(`Example app listening on http://${host}:${actualPort} (sessions in ${redis ? "Redis" : "the cookie"}, cookie Secure: ${secure})`);
   console.log("Press Ctrl+C to stop.");
 });
 server.on("error", failToListen);
@@ -83,7 +104,8 @@ function shutDown(signal: NodeJS.Signals): void {
   console.log(`${signal} received: closing the server...`);
   server.close((error) => {
     if (error) console.error(error);
-    process.exit(error ? 1 : 0);
+    // The Redis connection closes last: requests still running needed it.
+    void (redis?.close() ?? Promise.resolve()).finally(() => process.exit(error ? 1 : 0));
   });
   server.closeIdleConnections(); // keep-alive sockets with no request would otherwise hold close() open
   setTimeout(() => {

@@ -35,6 +35,12 @@ export {
   type MemorySessionStorageOptions,
   type MemorySessionMetadata,
 } from "./storages/memory-session-storage.js";
+export {
+  createRedisSessionStorage,
+  RedisSessionStorage,
+  type RedisSessionStorageOptions,
+} from "./storages/redis-session-storage.js";
+export type { RedisSessionClient, IoredisStyleClient, NodeRedisStyleClient } from "./storages/redis/redis-client.js";
 export type { Clock } from "./session-expiry.js";
 export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
 export {

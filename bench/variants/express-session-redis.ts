@@ -7,6 +7,7 @@ import { createClient } from "redis";
 import { sessionMaxAgeSeconds } from "../config.js";
 import type { VariantFactory } from "../routes.js";
 import { expressSessionVariant, requirePeer } from "./express-session-common.js";
+import { countingRedisCommands } from "./redis-command-counter.js";
 
 // Through `require` for the reason given in express-session-common.ts: its types import express-session's.
 const { RedisStore } = requirePeer("connect-redis") as {
@@ -23,11 +24,15 @@ export const expressSessionRedis: VariantFactory = async ({ runId }) => {
   const client = createClient({ url: redisUrl, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
   client.on("error", (error) => console.error("redis:", error));
   await client.connect();
-  const store = new RedisStore({ client, prefix: `${redisRunPrefix(runId)}${process.pid}:`, ttl: sessionMaxAgeSeconds });
-  return expressSessionVariant(store, async () => {
-    await store.clear();
-    await client.quit();
-  });
+  const counted = countingRedisCommands(client);
+  const store = new RedisStore({ client: counted.client, prefix: `${redisRunPrefix(runId)}${process.pid}:`, ttl: sessionMaxAgeSeconds });
+  return {
+    ...expressSessionVariant(store, async () => {
+      await store.clear();
+      await client.quit();
+    }),
+    redisCommands: () => ({ ...counted.counts }),
+  };
 };
 
 /**

@@ -5,7 +5,7 @@
 import type { Request } from "express";
 import { sessions, type CookieOptions, type SessionStorage, type SessionStore } from "../../dist/index.js";
 import { benchSecret, sessionCookieName, sessionMaxAgeSeconds } from "../config.js";
-import type { BenchSession, BenchUser, VariantFactory } from "../routes.js";
+import type { BenchSession, BenchUser, BenchVariant, VariantContext, VariantFactory } from "../routes.js";
 
 /** The cookie settings every storage of ours gets: plain HTTP on loopback, so `secure: false`. */
 export const benchCookie: CookieOptions = {
@@ -23,10 +23,24 @@ type Data = { counter: number; user: BenchUser };
 const sessionOf = (req: Request) => (req as unknown as { session: SessionStore<unknown, Data> }).session;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function remastered(makeStorage: (cookie: CookieOptions) => SessionStorage<any, any>): VariantFactory {
-  return () => {
-    const middleware = sessions<Data>({ storage: makeStorage(benchCookie) });
+type AnyStorage = SessionStorage<any, any>;
+
+/**
+ * A storage, or, for one that holds a connection, a promise of it with what the variant
+ * needs besides: `close` when the server stops, and its Redis commands so far.
+ */
+export type StorageMaker = (
+  cookie: CookieOptions,
+  context: VariantContext,
+) => AnyStorage | Promise<{ storage: AnyStorage } & Pick<BenchVariant, "close" | "redisCommands">>;
+
+export function remastered(makeStorage: StorageMaker): VariantFactory {
+  return async (context) => {
+    const made = await makeStorage(benchCookie, context);
+    const { storage, ...extras } = "storage" in made ? made : { storage: made };
+    const middleware = sessions<Data>({ storage });
     return {
+      ...extras,
       mount(app) {
         app.use(middleware);
       },
