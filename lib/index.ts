@@ -35,6 +35,13 @@ export {
   type MemorySessionStorageOptions,
   type MemorySessionMetadata,
 } from "./storages/memory-session-storage.js";
+export {
+  createPostgresSessionStorage,
+  PostgresSessionStorage,
+  type PostgresSessionStorageOptions,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from "./storages/postgres-session-storage.js";
 export type { Clock } from "./session-expiry.js";
 export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
 export {
