@@ -1,4 +1,5 @@
 // Runs the example app: `npm start`, or `npx tsx examples/server.ts`.
+// With --postgres (`npm run example:postgres`), sessions live in PostgreSQL (see postgres-sessions.ts).
 //   SESSION_SECRET  encrypts the session cookie (32+ characters); a random one is generated when unset
 //   PORT            default 3000
 //   HOST            default "localhost"; set e.g. HOST=0.0.0.0 inside a container
@@ -7,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { SessionConfigError } from "../lib/index.js";
 import { createApp } from "./app.js";
+import { postgresSessions } from "./postgres-sessions.js";
 
 const port = parsePort(process.env.PORT ?? "3000");
 const host = process.env.HOST || "localhost";
@@ -42,9 +44,12 @@ if (!secret) {
 // there the cookie is always Secure.
 const secure = process.env.NODE_ENV === "production";
 
+// Default: the whole session in the encrypted cookie.
+const postgres = process.argv.includes("--postgres") ? postgresSessions() : undefined;
+
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ secret, secure });
+  app = createApp({ secret, secure, storage: postgres?.storage });
 } catch (error) {
   // A bad setting (e.g. a SESSION_SECRET shorter than 32 characters) stops the start with a clear message.
   if (!(error instanceof SessionConfigError)) throw error;
@@ -54,6 +59,7 @@ try {
 const server = app.listen(port, host, () => {
   const { port: actualPort } = server.address() as AddressInfo;
   console.log(`Example app listening on http://${host}:${actualPort} (cookie Secure: ${secure})`);
+  if (postgres) console.log(`Sessions in the ${postgres.description}`);
   console.log("Press Ctrl+C to stop.");
 });
 server.on("error", (error: NodeJS.ErrnoException) => {
@@ -73,8 +79,9 @@ function shutDown(signal: NodeJS.Signals): void {
   }
   shuttingDown = true;
   console.log(`${signal} received: closing the server...`);
-  server.close((error) => {
+  server.close(async (error) => {
     if (error) console.error(error);
+    await postgres?.close();
     process.exit(error ? 1 : 0);
   });
   server.closeIdleConnections(); // keep-alive sockets with no request would otherwise hold close() open
