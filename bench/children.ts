@@ -35,6 +35,8 @@ export type ServerSnapshot = {
   /** CPU time (user + system) the server used since it started, in µs. */
   cpuMicros: number;
   counts: ServerCounts;
+  /** Statements the variant sent to its database since it started, if it uses one. */
+  databaseStatements?: number;
 };
 
 export type ServerChild = {
@@ -100,7 +102,7 @@ export async function startServer(options: {
       } else {
         const reply = answer;
         answer = undefined;
-        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts });
+        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts, databaseStatements: message.databaseStatements });
       }
     });
     child.on("exit", (code, signal) => {

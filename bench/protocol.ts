@@ -7,8 +7,8 @@ export type ChildOptions = { variant: string; runId: string };
 export type ChildMessage =
   | { type: "ready"; port: number; pid: number; nodeVersion: string }
   | { type: "failed"; error: string }
-  | { type: "stats"; rss: number; cpuMicros: number; counts: ServerCounts }
-  | { type: "stopped"; rss: number; cpuMicros: number; counts: ServerCounts };
+  | { type: "stats"; rss: number; cpuMicros: number; counts: ServerCounts; databaseStatements?: number }
+  | { type: "stopped"; rss: number; cpuMicros: number; counts: ServerCounts; databaseStatements?: number };
 
 /** "stats": report RSS and the counts so far, keep serving; "stop": report them, clean up, exit. */
 export type ParentMessage = { type: "stats" } | { type: "stop" };

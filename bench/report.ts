@@ -23,6 +23,8 @@ export type RunRecord = ResultIdentity & {
   rssBytes?: number;
   /** The server's CPU time (user + system) per request under load, in µs. */
   cpuMicrosPerRequest?: number;
+  /** Statements sent to the database per request under load, for variants that use one. */
+  databaseStatementsPerRequest?: number;
   server?: ServerCounts;
   /** Requests/s over bare Express's in the same round, workload and node. */
   ratio?: number;
@@ -40,6 +42,7 @@ export type Summary = ResultIdentity & {
   setCookieReadBytes?: number;
   rssMB?: number;
   cpuMicrosPerRequest?: number;
+  databaseStatementsPerRequest?: number;
 };
 
 export type ReportMeta = {
@@ -106,6 +109,7 @@ export function summarize(runs: RunRecord[], order: { nodes: string[]; workloads
                 p50: pick((run) => run.load?.p50),
                 p99: pick((run) => run.load?.p99),
                 cpuMicrosPerRequest: pick((run) => run.cpuMicrosPerRequest),
+                databaseStatementsPerRequest: pick((run) => run.databaseStatementsPerRequest),
               }
             : {}),
           cookieBytes: pickAny((run) => run.probe?.cookieBytes),
@@ -177,7 +181,8 @@ export function renderMarkdown(options: {
       `(median over rounds), higher is better; p50/p99 are latencies of the measured responses; Cookie and ` +
       `Set-Cookie are bytes of the header values (all cookies added up); **CPU µs/req** is the server's CPU time ` +
       `(user + system) per request under load, warm-up included, and **CPU − bare** what the session library adds to it ` +
-      `(less noisy than req/s on a shared machine); RSS is the server's resident memory after the run ` +
+      `(less noisy than req/s on a shared machine); **DB statements/req**, for variants on a database, is how many ` +
+      `statements the library sent to it per request (one connection checkout each); RSS is the server's resident memory after the run ` +
       `(it includes tsx's TypeScript loader, the same in every variant: compare it with bare's). ` +
       `Each connection carries its own session, and every measured request is checked to carry it: a variant with ` +
       `any request without a valid session is **INVALID** and not ranked; **TOO LARGE** means the session does not fit ` +
@@ -204,14 +209,18 @@ export function renderMarkdown(options: {
         `${workload.description}.${bare?.requestsPerSecond ? ` Bare Express: ${Math.round(bare.requestsPerSecond)} req/s.` : ""}`,
         "",
       );
+      // Only tables with a database variant get its column: statements per request.
+      const withDatabase = rows.some((row) => row.databaseStatementsPerRequest !== undefined);
+      const databaseCell = (row: Summary) => (withDatabase ? ` ${fixed(row.databaseStatementsPerRequest, 2)} |` : "");
       lines.push(
-        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare | p50 ms | p99 ms | Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare |${withDatabase ? " DB statements/req |" : ""} p50 ms | p99 ms | ` +
+          `Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
+        `| --- | ---: | ---: | ---: | ---: |${withDatabase ? " ---: |" : ""} ---: | ---: | ---: | ---: | ---: | --- |`,
       );
       for (const row of rankRows(rows)) {
         lines.push(
           `| ${row.variant} | ${fixed(row.ratio, 2)} | ${integer(row.requestsPerSecond)} | ${fixed(row.cpuMicrosPerRequest, 1)} | ` +
-            `${cpuAboveBare(row, bare)} | ${fixed(row.p50, 2)} | ` +
+            `${cpuAboveBare(row, bare)} |${databaseCell(row)} ${fixed(row.p50, 2)} | ` +
             `${fixed(row.p99, 2)} | ${integer(row.cookieBytes)} | ${setCookieCell(row, workload)} | ${fixed(row.rssMB, 1)} | ${statusCell(row)} |`,
         );
       }

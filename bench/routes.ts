@@ -35,6 +35,8 @@ export type BenchVariant = {
   set(req: Request, res: Response, session: BenchSession): void | Promise<void>;
   /** Releases what the variant holds when the server stops (e.g. deletes its Redis keys). */
   close?(): Promise<void>;
+  /** Statements sent to a database so far, for variants that use one: the report divides them by requests. */
+  databaseStatements?(): number;
 };
 
 /** What the child knows about a run's variant when it creates it. */

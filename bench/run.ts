@@ -230,6 +230,9 @@ async function measure(context: {
     if (loadStart) {
       const served = requestsCounted(after.counts) - requestsCounted(loadStart.counts);
       if (served > 0) record.cpuMicrosPerRequest = (after.cpuMicros - loadStart.cpuMicros) / served;
+      if (served > 0 && after.databaseStatements !== undefined && loadStart.databaseStatements !== undefined) {
+        record.databaseStatementsPerRequest = (after.databaseStatements - loadStart.databaseStatements) / served;
+      }
     }
   }
   const { load, server } = record;
@@ -332,6 +335,17 @@ async function sweepRedis(runId: string, options: Options): Promise<void> {
   }
 }
 
+async function sweepPostgres(runId: string, options: Options): Promise<void> {
+  if (!options.variants.some((variant) => variant.endsWith("-postgres"))) return;
+  try {
+    const { sweepPostgresRun } = await import("./variants/postgres.js");
+    const dropped = await sweepPostgresRun(runId);
+    if (dropped > 0) console.log(`postgres: dropped ${dropped} tables left by this run`);
+  } catch (error) {
+    console.error(`postgres: could not sweep this run's tables: ${(error as Error).message}`);
+  }
+}
+
 async function main(): Promise<number> {
   let options: Options;
   try {
@@ -356,7 +370,7 @@ async function main(): Promise<number> {
       interrupted = true;
       console.error(`\n${signal}: stopping the servers`);
       killAllChildren();
-      void sweepRedis(runId, options).finally(() => process.exit(130));
+      void Promise.all([sweepRedis(runId, options), sweepPostgres(runId, options)]).finally(() => process.exit(130));
     });
   }
   process.on("exit", killAllChildren);
@@ -411,7 +425,7 @@ async function main(): Promise<number> {
   const order = { nodes: options.nodes, workloads: options.workloads.map((w) => w.name), variants: options.variants };
   const summaries = summarize(runs, order);
   const versions: Record<string, string> = { "remastered-sessions": ourVersion() };
-  for (const name of ["express", "express-session", "connect-redis", "redis", "cookie-session", "iron-session", "jose", "autocannon"]) {
+  for (const name of ["express", "express-session", "connect-redis", "redis", "connect-pg-simple", "pg", "cookie-session", "iron-session", "jose", "autocannon"]) {
     const version = packageVersion(name);
     if (version) versions[name] = version;
   }
@@ -464,6 +478,7 @@ async function main(): Promise<number> {
     console.log("published: docs/benchmark.md, docs/benchmark.svg");
   }
   await sweepRedis(runId, options);
+  await sweepPostgres(runId, options);
 
   console.log(`\n${render("chart.svg")}`);
   console.log(`results: ${path.join(path.relative(process.cwd(), outDir) || outDir, "results.md")}`);

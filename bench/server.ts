@@ -43,13 +43,20 @@ async function main() {
 
   process.on("message", (message: ParentMessage) => {
     if (message?.type === "stats") {
-      void send({ type: "stats", rss: process.memoryUsage().rss, cpuMicros: cpuMicros(), counts: structuredClone(counts) });
+      void send({
+        type: "stats",
+        rss: process.memoryUsage().rss,
+        cpuMicros: cpuMicros(),
+        counts: structuredClone(counts),
+        databaseStatements: variant.databaseStatements?.(),
+      });
       return;
     }
     if (message?.type !== "stop") return;
     // RSS first: what the run left, before any clean-up.
     const rss = process.memoryUsage().rss;
     const cpu = cpuMicros();
+    const databaseStatements = variant.databaseStatements?.();
     server.closeAllConnections();
     server.close();
     void (async () => {
@@ -59,7 +66,7 @@ async function main() {
         counts.errorMessages.push(`close: ${describeError(error)}`);
         counts.errors++;
       }
-      await send({ type: "stopped", rss, cpuMicros: cpu, counts });
+      await send({ type: "stopped", rss, cpuMicros: cpu, counts, databaseStatements });
       process.exit(0);
     })();
   });

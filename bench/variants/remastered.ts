@@ -5,7 +5,7 @@
 import type { Request } from "express";
 import { sessions, type CookieOptions, type SessionStorage, type SessionStore } from "../../dist/index.js";
 import { benchSecret, sessionCookieName, sessionMaxAgeSeconds } from "../config.js";
-import type { BenchSession, BenchUser, VariantFactory } from "../routes.js";
+import type { BenchSession, BenchUser, VariantContext, VariantFactory } from "../routes.js";
 
 /** The cookie settings every storage of ours gets: plain HTTP on loopback, so `secure: false`. */
 export const benchCookie: CookieOptions = {
@@ -22,11 +22,22 @@ type Data = { counter: number; user: BenchUser };
 // this cast so all variants type-check in one program.
 const sessionOf = (req: Request) => (req as unknown as { session: SessionStore<unknown, Data> }).session;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function remastered(makeStorage: (cookie: CookieOptions) => SessionStorage<any, any>): VariantFactory {
-  return () => {
-    const middleware = sessions<Data>({ storage: makeStorage(benchCookie) });
+/**
+ * What a line of `./index.ts` makes: a storage, or a storage on a server (a database) with
+ * what the benchmark server must release when it stops and the statements it sent.
+ */
+export type OurStorage =
+  | SessionStorage<any, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  | { storage: SessionStorage<any, any>; close?(): Promise<void>; databaseStatements?(): number }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function remastered(makeStorage: (cookie: CookieOptions, context: VariantContext) => OurStorage | Promise<OurStorage>): VariantFactory {
+  return async (context) => {
+    const made = await makeStorage(benchCookie, context);
+    const { storage, close, databaseStatements } = "fromHeader" in made ? { storage: made } : made;
+    const middleware = sessions<Data>({ storage });
     return {
+      ...(close ? { close } : {}),
+      ...(databaseStatements ? { databaseStatements } : {}),
       mount(app) {
         app.use(middleware);
       },
