@@ -31,8 +31,8 @@ type Fields = { counter?: number; user?: BenchUser };
 // express-session sets `req.session` (an object with the session's fields and methods).
 const sessionOf = (req: Request) => (req as unknown as { session: Fields }).session;
 
-/** `store: undefined` is express-session's MemoryStore. */
-export function expressSessionVariant(store: object | undefined, close?: () => Promise<void>): BenchVariant {
+/** `store: undefined` is express-session's MemoryStore; `databaseStatements` counts what a database store sends. */
+export function expressSessionVariant(store: object | undefined, close?: () => Promise<void>, databaseStatements?: () => number): BenchVariant {
   const middleware = expressSession({
     ...(store ? { store } : {}),
     name: sessionCookieName,
@@ -55,5 +55,6 @@ export function expressSessionVariant(store: object | undefined, close?: () => P
       fields.user = user;
     },
     ...(close ? { close } : {}),
+    ...(databaseStatements ? { databaseStatements } : {}),
   };
 }
