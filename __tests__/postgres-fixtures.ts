@@ -7,7 +7,8 @@ import { userInfo } from "node:os";
 import pg from "pg";
 import type { PostgresPool, PostgresPoolClient } from "../lib/index.js";
 
-export const postgresPort = 5432;
+/** PGPORT moves the suites to another server (and lets you see them skip: PGPORT=1). */
+export const postgresPort = Number(process.env.PGPORT ?? 5432);
 
 /** Connection settings for the local test server; PGUSER, PGDATABASE and PGHOST may override them. */
 export function connectionSettings(overrides: pg.PoolConfig = {}): pg.PoolConfig {
