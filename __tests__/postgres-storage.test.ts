@@ -49,6 +49,7 @@ function storageOn(tableName: string, options: Partial<PostgresSessionStorageOpt
 
 const silent = postgresIsUp ? await startSilentServer() : undefined;
 const silentPool = new pg.Pool(connectionSettings({ port: silent?.port ?? 1 }));
+silentPool.on("error", () => undefined);
 
 afterAll(async () => {
   await Promise.all(storages.map((storage) => storage.close()));

@@ -13,6 +13,12 @@ import { createServerSideSessionStorage, type ServerSideSessionMetadata } from "
 
 export type { PostgresPool, PostgresPoolClient } from "./postgres/pool-connection.js";
 
+/**
+ * The options of `createPostgresSessionStorage`; the README gives each default and why.
+ *
+ * @example
+ * const options: PostgresSessionStorageOptions = { pool, cookie: { name: "sid", secret }, schemaName: "app", pruneInterval: false };
+ */
 export type PostgresSessionStorageOptions = {
   /** A `pg.Pool`, yours: the storage checks connections out of it and gives them back, and never ends it. */
   pool: PostgresPool;
@@ -33,7 +39,14 @@ export type PostgresSessionStorageOptions = {
   clock?: Clock;
 };
 
-/** The PostgreSQL storage: a row per session, an encrypted id in the cookie, plus `prune()` and `close()`. */
+/**
+ * The PostgreSQL storage: a row per session, an encrypted id in the cookie, plus `prune()` and `close()`.
+ *
+ * @example
+ * const storage: PostgresSessionStorage = createPostgresSessionStorage({ pool, cookie, pruneInterval: false });
+ * // a cron job of its own, every 10 minutes:
+ * console.log(`pruned ${await storage.prune()} expired sessions`);
+ */
 export type PostgresSessionStorage = EncryptedCookieStorage<Serializable, ServerSideSessionMetadata> & {
   /** Deletes the expired rows now (e.g. from a cron job) and resolves to how many; skipped (0) while another server prunes. */
   prune(): Promise<number>;
@@ -41,7 +54,7 @@ export type PostgresSessionStorage = EncryptedCookieStorage<Serializable, Server
   close(): Promise<void>;
 };
 
-/** Seconds between background prunes when `pruneInterval` is not given. */
+/** Seconds between background prunes when `pruneInterval` is not given: 5 minutes (connect-pg-simple waits 15). */
 export const defaultPruneInterval = 300;
 /** Milliseconds a call may take when `timeout` is not given. */
 export const defaultPostgresTimeout = 2_000;
@@ -146,7 +159,12 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
   });
 }
 
-/** Alias of `createPostgresSessionStorage`, in the style of the seed's storage names. */
+/**
+ * Alias of `createPostgresSessionStorage`, in the style of the seed's storage names.
+ *
+ * @example
+ * const storage = PostgresSessionStorage({ pool, cookie: { name: "sid", secret } });
+ */
 export const PostgresSessionStorage = createPostgresSessionStorage;
 
 function validateOptions(options: PostgresSessionStorageOptions): PostgresSessionStorageOptions {

@@ -12,6 +12,9 @@ import type { SessionSnapshot } from "../../session-changes.js";
  * `JSON.stringify` writes it. Built as text: no object is made, so `__proto__` is a key like any other.
  *
  * @throws SessionValueNotSerializableError for a key or value jsonb cannot hold.
+ *
+ * @example
+ * jsonbObjectOf([["user", '{"id":1}'], ["__proto__", '"x"']]); // '{"user":{"id":1},"__proto__":"x"}'
  */
 export function jsonbObjectOf(entries: Iterable<[string, string]>): string {
   let text = "";
@@ -23,7 +26,12 @@ export function jsonbObjectOf(entries: Iterable<[string, string]>): string {
   return `{${text}}`;
 }
 
-/** The jsonb object `{ key: true, ... }` that marks `keys` as flashes. */
+/**
+ * The jsonb object `{ key: true, ... }` that marks `keys` as flashes.
+ *
+ * @example
+ * flashMarksOf(["message"]); // '{"message":true}'
+ */
 export function flashMarksOf(keys: Iterable<string>): string {
   let text = "";
   for (const key of keys) {
@@ -37,6 +45,9 @@ export function flashMarksOf(keys: Iterable<string>): string {
 /**
  * The snapshot of a row: each key's value as JSON text the way `JSON.stringify` writes it
  * (jsonb has its own spacing and key order), which is what change detection compares.
+ *
+ * @example
+ * snapshotOfRow('{"user": {"id": 1}}', '{}'); // { content: Map { "user" => '{"id":1}' }, flashedKeys: Set {} }
  */
 export function snapshotOfRow(dataText: string, flashedText: string): SessionSnapshot {
   const data = JSON.parse(dataText) as Record<string, unknown>;

@@ -4,7 +4,12 @@
  * of the pool, given up at a deadline without leaving anything behind.
  */
 
-/** A statement and its parameters; `name` makes it a prepared statement, parsed once per connection. */
+/**
+ * A statement and its parameters; `name` makes it a prepared statement, parsed once per connection.
+ *
+ * @example
+ * const read: PostgresStatement = { text: "SELECT data FROM sessions WHERE id_hash = $1", values: [key], name: "read" };
+ */
 export type PostgresStatement = {
   text: string;
   values?: unknown[];
@@ -16,12 +21,23 @@ export type PostgresResult = {
   rowCount: number | null;
 };
 
-/** What work on a connection may do with it: send statements. */
+/**
+ * What work on a connection may do with it: send statements.
+ *
+ * @example
+ * const work = async (connection: PostgresQueryable) => (await connection.query({ text: "SELECT 1" })).rows;
+ */
 export type PostgresQueryable = {
   query(statement: PostgresStatement): Promise<PostgresResult>;
 };
 
-/** A connection checked out of the pool: a `pg.PoolClient`. */
+/**
+ * A connection checked out of the pool: a `pg.PoolClient`.
+ *
+ * @example
+ * const client: PostgresPoolClient = await pool.connect();
+ * try { await client.query({ text: "SELECT 1" }); } finally { client.release(); }
+ */
 export type PostgresPoolClient = PostgresQueryable & {
   /** Gives the connection back; with an error (or `true`) the pool closes it instead. */
   release(destroy?: Error | boolean): void;
@@ -43,7 +59,12 @@ export type PostgresPool = {
   connect(): Promise<PostgresPoolClient>;
 };
 
-/** The work on a connection took longer than its deadline: it was given up and its statement cancelled. */
+/**
+ * The work on a connection took longer than its deadline: it was given up and its statement cancelled.
+ *
+ * @example
+ * await onPoolConnection(pool, 2000, work).catch((error) => { if (error instanceof StatementTimeoutError) retryLater(); });
+ */
 export class StatementTimeoutError extends Error {
   constructor(readonly deadline: number) {
     super(`no answer within ${deadline} ms; the statement was cancelled`);
@@ -151,7 +172,8 @@ function cancelStatement(pool: PostgresPool, processID: number | null | undefine
     cancelDeadline,
     (connection) =>
       connection.query({
-        text: "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND query = $2 AND state = 'active'",
+        // starts_with: the server keeps only the first track_activity_query_size bytes of the text.
+        text: "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query <> '' AND starts_with($2, query)",
         values: [processID, statement],
       }),
     { cancelOnDeadline: false },

@@ -18,6 +18,10 @@ import { statement, type SessionTable } from "./session-table.js";
  *   both keep their change, and a row deleted or expired meanwhile is not written (false).
  * - A renewal writes the expiry alone.
  * - `move` deletes the old row and inserts the new one in one statement.
+ *
+ * @example
+ * const records = postgresSessionRecords(table, (statement) => onPoolConnection(pool, 2000, (connection) => connection.query(statement)));
+ * const storage = createServerSideSessionStorage({ cookie, records, timeout: 2000, name: "PostgreSQL" });
  */
 export function postgresSessionRecords(table: SessionTable, query: (statement: PostgresStatement) => Promise<PostgresResult>): SessionRecords {
   return {

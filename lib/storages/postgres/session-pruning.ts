@@ -6,13 +6,16 @@
 import type { PostgresResult, PostgresStatement } from "./pool-connection.js";
 import { statement, type SessionTable } from "./session-table.js";
 
-/** Rows one statement deletes at most: a long backlog is pruned in short steps, never in one long transaction. */
+/** Rows one statement deletes at most: a long backlog is pruned in short steps (a few ms each), never in one long transaction. */
 export const pruneBatchSize = 5_000;
 
 /**
  * Deletes the rows of `table` that expired by `now`, batch after batch, and resolves to how
  * many. Each batch takes the table's prune lock for its own short transaction; when another
  * app server holds it, that batch deletes nothing and pruning stops here (the other one is at it).
+ *
+ * @example
+ * const deleted = await pruneExpiredRows(table, (statement) => pool.query(statement), Date.now());
  */
 export async function pruneExpiredRows(
   table: SessionTable,
@@ -27,6 +30,13 @@ export async function pruneExpiredRows(
   }
 }
 
+/**
+ * A background pruning that runs until stopped.
+ *
+ * @example
+ * const pruning: BackgroundPruning = startBackgroundPruning(prune, 300);
+ * await pruning.stop();
+ */
 export type BackgroundPruning = {
   /** Stops the timer, and waits for a prune that is running. */
   stop(): Promise<void>;
@@ -37,6 +47,10 @@ export type BackgroundPruning = {
  * it: app servers started together (a deploy) drift apart instead of pruning in step. The
  * timer is `unref`ed: it never keeps the process alive. A failure is reported as a process
  * warning (`SessionPruneWarning`) and the next run tries again.
+ *
+ * @example
+ * const pruning = startBackgroundPruning(() => storage.prune(), 300);
+ * process.on("SIGTERM", () => pruning.stop());
  */
 export function startBackgroundPruning(prune: () => Promise<unknown>, intervalSeconds: number, random: () => number = Math.random): BackgroundPruning {
   let timer: NodeJS.Timeout | undefined;

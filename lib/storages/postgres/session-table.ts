@@ -5,9 +5,20 @@
 import { createHash } from "node:crypto";
 import type { PostgresStatement } from "./pool-connection.js";
 
-/** A statement's text, and the name it is prepared under (none when prepared statements are off). */
+/**
+ * A statement's text, and the name it is prepared under (none when prepared statements are off).
+ *
+ * @example
+ * const { text, name } = sessionTable({ tableName: "sessions", prepared: true }).read;
+ */
 export type StatementTemplate = { readonly text: string; readonly name: string | undefined };
 
+/**
+ * The table's name, definition, lock keys and statement templates.
+ *
+ * @example
+ * const table: SessionTable = sessionTable({ tableName: "sessions", schemaName: "app", prepared: true });
+ */
 export type SessionTable = {
   /** The quoted, schema-qualified name, e.g. `"app"."sessions"`. */
   readonly name: string;
@@ -38,6 +49,10 @@ export const expiryIndexSuffix = "_expires_at_idx";
  * - `data`: the session's values, `{ key: value }`, so that a commit merges its changes with `||` and `-`.
  * - `flashed`: the keys that are flashes, `{ key: true }`, changed with the same operators.
  * - `created_at`, `expires_at`: `timestamptz`, from the application's clock (see the README: one clock).
+ *
+ * @example
+ * const table = sessionTable({ tableName: "sessions", prepared: true });
+ * for (const text of table.definition) await pool.query(text); // what createTable: true runs
  */
 export function sessionTable({ tableName, schemaName, prepared }: { tableName: string; schemaName?: string; prepared: boolean }): SessionTable {
   const table = schemaName === undefined ? quoteIdentifier(tableName) : `${quoteIdentifier(schemaName)}.${quoteIdentifier(tableName)}`;
@@ -88,12 +103,22 @@ export function sessionTable({ tableName, schemaName, prepared }: { tableName: s
   };
 }
 
-/** `template` with its parameters, ready to send. */
+/**
+ * `template` with its parameters, ready to send.
+ *
+ * @example
+ * await connection.query(statement(table.delete, [key]));
+ */
 export function statement(template: StatementTemplate, values: unknown[]): PostgresStatement {
   return template.name === undefined ? { text: template.text, values } : { text: template.text, values, name: template.name };
 }
 
-/** A quoted identifier: any name (quotes included) is taken literally, never as SQL. */
+/**
+ * A quoted identifier: any name (quotes included) is taken literally, never as SQL.
+ *
+ * @example
+ * quoteIdentifier('my "odd" table'); // '"my ""odd"" table"'
+ */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

@@ -5,7 +5,12 @@
 import type { PostgresQueryable } from "./pool-connection.js";
 import type { SessionTable } from "./session-table.js";
 
-/** Creates the table if it is missing; resolves at once once it has succeeded. */
+/**
+ * Creates the table if it is missing; `done` once it has succeeded.
+ *
+ * @example
+ * if (!creation.done) await creation.ensure();
+ */
 export type TableCreation = {
   readonly done: boolean;
   ensure(): Promise<void>;
@@ -19,6 +24,10 @@ export type TableCreation = {
  * Several app servers starting at once take turns: the statements run in one transaction
  * holding an advisory lock, because two concurrent `CREATE TABLE IF NOT EXISTS` can still
  * fail (both see no table, one then hits a duplicate catalog entry).
+ *
+ * @example
+ * const creation = tableCreation(table, (work) => onPoolConnection(pool, 2000, work));
+ * await creation.ensure();
  */
 export function tableCreation(table: SessionTable, onConnection: (work: (connection: PostgresQueryable) => Promise<void>) => Promise<void>): TableCreation {
   let done = false;
