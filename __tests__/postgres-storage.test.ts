@@ -2,7 +2,7 @@
 // in psql, concurrent requests over real HTTP, writes that must not happen, table creation,
 // pruning and hostile input. Failure modes (locks, dropped connections, an exhausted pool)
 // are in postgres-failures.test.ts.
-import { afterAll, describe, expect, test } from "@jest/globals";
+import { afterAll, describe, expect, jest, test } from "@jest/globals";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -428,6 +428,31 @@ describeWithPostgres("pruning", () => {
     const [a, b] = await Promise.all([first.prune(), second.prune()]);
     expect(a + b).toBe(8_000);
     expect(await countRows(tableName)).toBe(0);
+  });
+
+  test("a prune that fails is a typed error: a hung server times out, a missing table says how to fix it", async () => {
+    const hung = createPostgresSessionStorage({ pool: silentPool, cookie, tableName: uniqueName(), pruneInterval: false, timeout: 300 });
+    const started = Date.now();
+    await expect(hung.prune()).rejects.toMatchObject({ name: "SessionStorageError", code: "ERR_SESSION_STORAGE_TIMEOUT", operation: "destroy" });
+    expect(Date.now() - started).toBeLessThan(1_300);
+    const missing = createPostgresSessionStorage({ pool, cookie, tableName: uniqueName(), pruneInterval: false });
+    await expect(missing.prune()).rejects.toMatchObject({ code: "ERR_SESSION_STORAGE", message: expect.stringMatching(/does not exist: pass createTable: true/) });
+  });
+
+  test("a background prune that fails is a process warning, and it tries again", async () => {
+    // Spied, not listened to: under jest the "warning" event fires on the real process, not the test's.
+    const emitWarning = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const storage = createPostgresSessionStorage({ pool, cookie, tableName: uniqueName(), pruneInterval: 1 });
+    try {
+      await eventually(async () => emitWarning.mock.calls.length >= 2, 4_000, "two warnings: the first run and the next");
+      expect(emitWarning.mock.calls[0]).toEqual([
+        expect.stringMatching(/^Pruning expired sessions failed; the next run tries again: .*does not exist/),
+        { type: "SessionPruneWarning", code: "ERR_SESSION_STORAGE" },
+      ]);
+    } finally {
+      await storage.close();
+      emitWarning.mockRestore();
+    }
   });
 
   test("background pruning deletes expired rows on its interval, and close() stops it", async () => {
