@@ -7,7 +7,7 @@ import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChildMessage, ChildOptions, ParentMessage } from "./protocol.js";
 import type { ServerCounts } from "./routes.js";
-import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
+import type { ServerCallCounts } from "./routes.js";
 
 const serverModule = fileURLToPath(new URL("./server.ts", import.meta.url));
 // The children run TypeScript through tsx's loader, under whichever node binary --node names.
@@ -37,7 +37,7 @@ export type ServerSnapshot = {
   cpuMicros: number;
   counts: ServerCounts;
   /** Variants on Redis: the commands their client sent since it started, by name. */
-  redisCommands?: RedisCommandCounts;
+  serverCalls?: ServerCallCounts;
 };
 
 export type ServerChild = {
@@ -103,7 +103,7 @@ export async function startServer(options: {
       } else {
         const reply = answer;
         answer = undefined;
-        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts, redisCommands: message.redisCommands });
+        reply?.({ rss: message.rss, cpuMicros: message.cpuMicros, counts: message.counts, serverCalls: message.serverCalls });
       }
     });
     child.on("exit", (code, signal) => {

@@ -1,7 +1,7 @@
 /** Turning the runs into medians, a Markdown report and the JSON file. */
 import type { LoadResult, Probe } from "./load.js";
 import type { ServerCounts } from "./routes.js";
-import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
+import type { ServerCallCounts } from "./routes.js";
 import type { Workload } from "./workloads.js";
 
 export type RunStatus = "valid" | "invalid" | "too-large";
@@ -27,9 +27,9 @@ export type RunRecord = ResultIdentity & {
   server?: ServerCounts;
   /** Requests/s over bare Express's in the same round, workload and node. */
   ratio?: number;
-  /** Variants on Redis: the commands their client sent per request under load, by name, and their sum. */
-  redisCommands?: RedisCommandCounts;
-  redisCommandsPerRequest?: number;
+  /** Variants on a server (Redis, a database): their calls to it per request under load, by kind, and their sum. */
+  serverCalls?: ServerCallCounts;
+  serverCallsPerRequest?: number;
 };
 
 /** A variant on a workload and a node, over all rounds (medians). */
@@ -44,7 +44,7 @@ export type Summary = ResultIdentity & {
   setCookieReadBytes?: number;
   rssMB?: number;
   cpuMicrosPerRequest?: number;
-  redisCommandsPerRequest?: number;
+  serverCallsPerRequest?: number;
 };
 
 export type ReportMeta = {
@@ -111,7 +111,7 @@ export function summarize(runs: RunRecord[], order: { nodes: string[]; workloads
                 p50: pick((run) => run.load?.p50),
                 p99: pick((run) => run.load?.p99),
                 cpuMicrosPerRequest: pick((run) => run.cpuMicrosPerRequest),
-                redisCommandsPerRequest: pick((run) => run.redisCommandsPerRequest),
+                serverCallsPerRequest: pick((run) => run.serverCallsPerRequest),
               }
             : {}),
           cookieBytes: pickAny((run) => run.probe?.cookieBytes),
@@ -183,8 +183,9 @@ export function renderMarkdown(options: {
       `(median over rounds), higher is better; p50/p99 are latencies of the measured responses; Cookie and ` +
       `Set-Cookie are bytes of the header values (all cookies added up); **CPU µs/req** is the server's CPU time ` +
       `(user + system) per request under load, warm-up included, and **CPU − bare** what the session library adds to it ` +
-      `(less noisy than req/s on a shared machine); **Redis/req** is, for the variants on Redis, the commands ` +
-      `their client sent per request under load (counted in the server process, warm-up included), each one a round trip; ` +
+      `(less noisy than req/s on a shared machine); **server calls/req** is, for the variants on a server (Redis, ` +
+      `PostgreSQL), the commands or statements their client sent per request under load (counted in the server process, ` +
+      `warm-up included), each one a round trip; ` +
       `RSS is the server's resident memory after the run ` +
       `(it includes tsx's TypeScript loader, the same in every variant: compare it with bare's). ` +
       `Each connection carries its own session, and every measured request is checked to carry it: a variant with ` +
@@ -212,14 +213,18 @@ export function renderMarkdown(options: {
         `${workload.description}.${bare?.requestsPerSecond ? ` Bare Express: ${Math.round(bare.requestsPerSecond)} req/s.` : ""}`,
         "",
       );
+      // Only tables with a variant on a server get its column: round trips per request.
+      const withServer = rows.some((row) => row.serverCallsPerRequest !== undefined);
+      const serverCell = (row: Summary) => (withServer ? ` ${fixed(row.serverCallsPerRequest, 2)} |` : "");
       lines.push(
-        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare | Redis/req | p50 ms | p99 ms | Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare |${withServer ? " server calls/req |" : ""} p50 ms | p99 ms | ` +
+          `Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
+        `| --- | ---: | ---: | ---: | ---: |${withServer ? " ---: |" : ""} ---: | ---: | ---: | ---: | ---: | --- |`,
       );
       for (const row of rankRows(rows)) {
         lines.push(
           `| ${row.variant} | ${fixed(row.ratio, 2)} | ${integer(row.requestsPerSecond)} | ${fixed(row.cpuMicrosPerRequest, 1)} | ` +
-            `${cpuAboveBare(row, bare)} | ${fixed(row.redisCommandsPerRequest, 2)} | ${fixed(row.p50, 2)} | ` +
+            `${cpuAboveBare(row, bare)} |${serverCell(row)} ${fixed(row.p50, 2)} | ` +
             `${fixed(row.p99, 2)} | ${integer(row.cookieBytes)} | ${setCookieCell(row, workload)} | ${fixed(row.rssMB, 1)} | ${statusCell(row)} |`,
         );
       }

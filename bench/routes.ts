@@ -13,7 +13,6 @@
  */
 import type { Express, NextFunction, Request, Response } from "express";
 import { benchUserId, checkHeader } from "./config.js";
-import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
 
 export type BenchUser = {
   id: number;
@@ -27,6 +26,9 @@ export type BenchUser = {
 export type BenchSession = { counter: number; user: BenchUser };
 
 /** How one variant reads and writes the session of a request (see `variants/`). */
+/** Calls to a server so far, by kind: `{ HGETALL: 10, EVALSHA: 10 }`, `{ statement: 20 }`. */
+export type ServerCallCounts = Record<string, number>;
+
 export type BenchVariant = {
   /** Mounts the session middleware, if the variant has one, before the shared routes. */
   mount(app: Express): void;
@@ -36,8 +38,12 @@ export type BenchVariant = {
   set(req: Request, res: Response, session: BenchSession): void | Promise<void>;
   /** Releases what the variant holds when the server stops (e.g. deletes its Redis keys). */
   close?(): Promise<void>;
-  /** Variants on Redis: the commands their client sent so far, by name (see `variants/redis-command-counter.ts`). */
-  redisCommands?(): RedisCommandCounts;
+  /**
+   * Variants on a server (Redis, a database): the calls their client made so far, by kind
+   * (Redis command names, see `variants/redis-command-counter.ts`; `statement` for a
+   * database), each one a round trip.
+   */
+  serverCalls?(): ServerCallCounts;
 };
 
 /** What the child knows about a run's variant when it creates it. */

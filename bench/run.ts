@@ -27,7 +27,7 @@ import { killAllChildren, startServer, type ServerChild, type ServerSnapshot } f
 import { loadServer, openSessions, probe, SetupError } from "./load.js";
 import { addRatios, renderMarkdown, summarize, type ReportMeta, type RunRecord } from "./report.js";
 import type { ServerCounts } from "./routes.js";
-import type { RedisCommandCounts } from "./variants/redis-command-counter.js";
+import type { ServerCallCounts } from "./routes.js";
 import { baselineVariant, variants } from "./variants/index.js";
 import { workloads, type Workload } from "./workloads.js";
 
@@ -234,9 +234,9 @@ async function measure(context: {
     if (loadStart) {
       const served = requestsCounted(after.counts) - requestsCounted(loadStart.counts);
       if (served > 0) record.cpuMicrosPerRequest = (after.cpuMicros - loadStart.cpuMicros) / served;
-      if (served > 0 && loadStart.redisCommands && after.redisCommands) {
-        record.redisCommands = commandsPerRequest(loadStart.redisCommands, after.redisCommands, served);
-        record.redisCommandsPerRequest = Object.values(record.redisCommands).reduce((sum, calls) => sum + calls, 0);
+      if (served > 0 && loadStart.serverCalls && after.serverCalls) {
+        record.serverCalls = commandsPerRequest(loadStart.serverCalls, after.serverCalls, served);
+        record.serverCallsPerRequest = Object.values(record.serverCalls).reduce((sum, calls) => sum + calls, 0);
       }
     }
   }
@@ -263,8 +263,8 @@ function requestsCounted(counts: ServerCounts): number {
 }
 
 /** The commands sent between two counts, per request. */
-function commandsPerRequest(before: RedisCommandCounts, after: RedisCommandCounts, requests: number): RedisCommandCounts {
-  const perRequest: RedisCommandCounts = {};
+function commandsPerRequest(before: ServerCallCounts, after: ServerCallCounts, requests: number): ServerCallCounts {
+  const perRequest: ServerCallCounts = {};
   for (const [command, calls] of Object.entries(after)) {
     const sent = calls - (before[command] ?? 0);
     if (sent > 0) perRequest[command] = sent / requests;
@@ -334,8 +334,8 @@ const formatLine = (record: RunRecord) => {
   const numbers = load
     ? `${Math.round(load.requestsPerSecond)} req/s${record.ratio === undefined ? "" : ` (${record.ratio.toFixed(2)}× bare)`}, ` +
       `p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms` +
-      (record.redisCommands
-        ? `, Redis ${Object.entries(record.redisCommands).map(([command, calls]) => `${command} ${calls.toFixed(2)}`).join(" + ") || "nothing"}/req`
+      (record.serverCalls
+        ? `, server ${Object.entries(record.serverCalls).map(([command, calls]) => `${command} ${calls.toFixed(2)}`).join(" + ") || "nothing"}/req`
         : "")
     : "no measurement";
   const status = record.status === "valid" ? "valid" : `${record.status.toUpperCase()}: ${record.reasons[0]?.split("\n")[0]}`;
@@ -350,6 +350,17 @@ async function sweepRedis(runId: string, options: Options): Promise<void> {
     if (deleted > 0) console.log(`redis: deleted ${deleted} keys left by this run`);
   } catch (error) {
     console.error(`redis: could not sweep this run's keys: ${(error as Error).message}`);
+  }
+}
+
+async function sweepPostgres(runId: string, options: Options): Promise<void> {
+  if (!options.variants.some((variant) => variant.endsWith("-postgres"))) return;
+  try {
+    const { sweepPostgresRun } = await import("./variants/postgres.js");
+    const dropped = await sweepPostgresRun(runId);
+    if (dropped > 0) console.log(`postgres: dropped ${dropped} tables left by this run`);
+  } catch (error) {
+    console.error(`postgres: could not sweep this run's tables: ${(error as Error).message}`);
   }
 }
 
@@ -377,7 +388,7 @@ async function main(): Promise<number> {
       interrupted = true;
       console.error(`\n${signal}: stopping the servers`);
       killAllChildren();
-      void sweepRedis(runId, options).finally(() => process.exit(130));
+      void Promise.all([sweepRedis(runId, options), sweepPostgres(runId, options)]).finally(() => process.exit(130));
     });
   }
   process.on("exit", killAllChildren);
@@ -432,7 +443,7 @@ async function main(): Promise<number> {
   const order = { nodes: options.nodes, workloads: options.workloads.map((w) => w.name), variants: options.variants };
   const summaries = summarize(runs, order);
   const versions: Record<string, string> = { "remastered-sessions": ourVersion() };
-  for (const name of ["express", "express-session", "connect-redis", "redis", "cookie-session", "iron-session", "jose", "autocannon"]) {
+  for (const name of ["express", "express-session", "connect-redis", "redis", "connect-pg-simple", "pg", "cookie-session", "iron-session", "jose", "autocannon"]) {
     const version = packageVersion(name);
     if (version) versions[name] = version;
   }
@@ -485,6 +496,7 @@ async function main(): Promise<number> {
     console.log("published: docs/benchmark.md, docs/benchmark.svg");
   }
   await sweepRedis(runId, options);
+  await sweepPostgres(runId, options);
 
   console.log(`\n${render("chart.svg")}`);
   console.log(`results: ${path.join(path.relative(process.cwd(), outDir) || outDir, "results.md")}`);

@@ -48,7 +48,7 @@ async function main() {
         rss: process.memoryUsage().rss,
         cpuMicros: cpuMicros(),
         counts: structuredClone(counts),
-        redisCommands: variant.redisCommands?.(),
+        serverCalls: variant.serverCalls?.(),
       });
       return;
     }
@@ -56,7 +56,7 @@ async function main() {
     // RSS first: what the run left, before any clean-up (whose Redis commands are no request's either).
     const rss = process.memoryUsage().rss;
     const cpu = cpuMicros();
-    const redisCommands = variant.redisCommands?.();
+    const serverCalls = variant.serverCalls?.();
     server.closeAllConnections();
     server.close();
     void (async () => {
@@ -66,7 +66,7 @@ async function main() {
         counts.errorMessages.push(`close: ${describeError(error)}`);
         counts.errors++;
       }
-      await send({ type: "stopped", rss, cpuMicros: cpu, counts, redisCommands });
+      await send({ type: "stopped", rss, cpuMicros: cpu, counts, serverCalls });
       process.exit(0);
     })();
   });

@@ -6,6 +6,8 @@ import { createRedisSessionStorage, type CookieOptions, type RedisSessionStorage
 export type RedisStorageForApp = {
   /** What `createApp({ storage })` takes: the Redis storage over this connection, given the cookie settings. */
   storage(cookie: CookieOptions): RedisSessionStorage;
+  /** Where the sessions are, for the start-up line. */
+  description: string;
   /** Closes the connection (after the HTTP server has stopped). */
   close(): Promise<void>;
 };
@@ -36,6 +38,7 @@ export async function connectRedisStorage(url: string, prefix?: string): Promise
   }
   return {
     storage: (cookie) => createRedisSessionStorage({ client, cookie, prefix }),
+    description: `Redis at ${new URL(url).host}`,
     async close() {
       await client.quit();
     },

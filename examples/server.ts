@@ -3,14 +3,18 @@
 //   PORT             default 3000
 //   HOST             default "localhost"; set e.g. HOST=0.0.0.0 inside a container
 //   NODE_ENV         "production" marks the cookie Secure (HTTPS only)
-//   SESSION_STORAGE  "cookie" (default: the whole session in the cookie) or "redis" (`npm run example:redis`)
+//   SESSION_STORAGE  "cookie" (default: the whole session in the cookie), "memory",
+//                    "redis" (`npm run example:redis`) or "postgres" (`npm run example:postgres`)
 //   REDIS_URL        with SESSION_STORAGE=redis; default redis://127.0.0.1:6379
 //   REDIS_PREFIX     with SESSION_STORAGE=redis: the start of every session key; default "sess:"
+//   DATABASE_URL     with SESSION_STORAGE=postgres; default postgres://<your user name>@127.0.0.1:5432/test
 import { randomBytes } from "node:crypto";
+import { userInfo } from "node:os";
 import type { AddressInfo } from "node:net";
-import { SessionConfigError } from "../lib/index.js";
+import { createMemorySessionStorage, SessionConfigError } from "../lib/index.js";
 import { createApp, type AppOptions } from "./app.js";
-import { connectRedisStorage, type RedisStorageForApp } from "./redis-storage.js";
+import { connectPostgresStorage } from "./postgres-storage.js";
+import { connectRedisStorage } from "./redis-storage.js";
 
 const port = parsePort(process.env.PORT ?? "3000");
 const host = process.env.HOST || "localhost";
@@ -46,22 +50,27 @@ if (!secret) {
 // there the cookie is always Secure.
 const secure = process.env.NODE_ENV === "production";
 
-// Sessions in Redis are shared by every process started with the same SESSION_SECRET and REDIS_URL.
-let redis: RedisStorageForApp | undefined;
-const sessionStorage = process.env.SESSION_STORAGE ?? "cookie";
+/** A storage on a server for the example app, its description, and how to close its connection. */
+type ServerStorage = { storage: NonNullable<AppOptions["storage"]>; description: string; close(): Promise<void> };
+
+// Sessions in Redis or PostgreSQL are shared by every process started with the same SESSION_SECRET and URL.
+const sessionStorage = process.env.SESSION_STORAGE || "cookie";
+let serverStorage: ServerStorage | undefined;
+let storage: AppOptions["storage"];
 if (sessionStorage === "redis") {
   const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
-  try {
-    redis = await connectRedisStorage(redisUrl, process.env.REDIS_PREFIX || undefined);
-  } catch (error) {
-    console.error(`Cannot reach Redis at ${redisUrl} (${(error as Error).message}): start it, or set REDIS_URL.`);
-    process.exit(1);
-  }
+  serverStorage = await connectOrExit("Redis", redisUrl, () => connectRedisStorage(redisUrl, process.env.REDIS_PREFIX || undefined));
+} else if (sessionStorage === "postgres") {
+  const databaseUrl = process.env.DATABASE_URL || `postgres://${encodeURIComponent(userInfo().username)}@127.0.0.1:5432/test`;
+  serverStorage = await connectOrExit("PostgreSQL", databaseUrl, () => connectPostgresStorage(databaseUrl));
+} else if (sessionStorage === "memory") {
+  storage = (cookie) => createMemorySessionStorage({ cookie });
 } else if (sessionStorage !== "cookie") {
-  console.error(`SESSION_STORAGE must be "cookie" or "redis", got ${JSON.stringify(sessionStorage)}.`);
+  console.error(`SESSION_STORAGE must be "cookie", "memory", "redis" or "postgres", got ${JSON.stringify(sessionStorage)}.`);
   process.exit(1);
 }
-const storage: AppOptions["storage"] = redis?.storage;
+storage ??= serverStorage?.storage;
+const sessionsLiveIn = serverStorage?.description ?? (sessionStorage === "memory" ? "this process's memory" : "the cookie");
 
 let app: ReturnType<typeof createApp>;
 try {
@@ -76,7 +85,7 @@ try {
 const server = app.listen(port, host, (error?: NodeJS.ErrnoException) => {
   if (error) return failToListen(error);
   const { port: actualPort } = server.address() as AddressInfo;
-  console.log(`Example app listening on http://${host}:${actualPort} (sessions in ${redis ? "Redis" : "the cookie"}, cookie Secure: ${secure})`);
+  console.log(`Example app listening on http://${host}:${actualPort} (sessions in ${sessionsLiveIn}, cookie Secure: ${secure})`);
   console.log("Press Ctrl+C to stop.");
 });
 server.on("error", failToListen);
@@ -104,8 +113,8 @@ function shutDown(signal: NodeJS.Signals): void {
   console.log(`${signal} received: closing the server...`);
   server.close((error) => {
     if (error) console.error(error);
-    // The Redis connection closes last: requests still running needed it.
-    void (redis?.close() ?? Promise.resolve()).finally(() => process.exit(error ? 1 : 0));
+    // The storage's connection closes last: requests still running needed it.
+    void (serverStorage?.close() ?? Promise.resolve()).finally(() => process.exit(error ? 1 : 0));
   });
   server.closeIdleConnections(); // keep-alive sockets with no request would otherwise hold close() open
   setTimeout(() => {
@@ -123,4 +132,15 @@ function parsePort(value: string): number {
     process.exit(1);
   }
   return parsed;
+}
+
+/** Connects to a storage's server, or exits with a message that says what to check. */
+async function connectOrExit(name: string, url: string, connect: () => Promise<ServerStorage>): Promise<ServerStorage> {
+  try {
+    return await connect();
+  } catch (error) {
+    const where = new URL(url);
+    console.error(`Cannot reach ${name} at ${where.host} (${(error as Error).message}): start it, or point the URL elsewhere.`);
+    process.exit(1);
+  }
 }

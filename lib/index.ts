@@ -41,8 +41,21 @@ export {
   type RedisSessionStorageOptions,
 } from "./storages/redis-session-storage.js";
 export type { RedisSessionClient, IoredisStyleClient, NodeRedisStyleClient } from "./storages/redis/redis-client.js";
+export {
+  createPostgresSessionStorage,
+  PostgresSessionStorage,
+  type PostgresSessionStorageOptions,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from "./storages/postgres-session-storage.js";
 export type { Clock } from "./session-expiry.js";
-export { sessions, type SessionMiddleware, type SessionsOptions } from "./middleware/sessions.js";
+export {
+  sessions,
+  type RemasteredSessionRequest,
+  type SessionMiddleware,
+  type SessionsOptions,
+  type SessionStorageFor,
+} from "./middleware/sessions.js";
 export {
   SessionError,
   SessionConfigError,

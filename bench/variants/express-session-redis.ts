@@ -31,7 +31,7 @@ export const expressSessionRedis: VariantFactory = async ({ runId }) => {
       await store.clear();
       await client.quit();
     }),
-    redisCommands: () => ({ ...counted.counts }),
+    serverCalls: () => ({ ...counted.counts }),
   };
 };
 

@@ -52,8 +52,12 @@ export const variants: VariantEntry[] = [
   ours("remastered-cookie", (lib, cookie) => lib.createCookieSessionStorage({ cookie })),
   ours("remastered-memory", (lib, cookie) => lib.createMemorySessionStorage({ cookie })),
   ours("remastered-redis", onRedis("node-redis"), { usesRedis: true }),
+  ours("remastered-postgres", async (lib, cookie, { runId }) =>
+    (await import("./postgres.js")).onBenchDatabase(runId, (pool, tableName) => lib.createPostgresSessionStorage({ pool, cookie, tableName, createTable: true })),
+  ),
   { name: "express-session-memory", load: async () => (await import("./express-session-memory.js")).expressSessionMemory },
   { name: "express-session-redis", load: async () => (await import("./express-session-redis.js")).expressSessionRedis, usesRedis: true },
+  { name: "express-session-postgres", load: async () => (await import("./express-session-postgres.js")).expressSessionPostgres },
   { name: "cookie-session", load: async () => (await import("./cookie-session.js")).cookieSessionVariant },
   { name: "iron-session", load: async () => (await import("./iron-session.js")).ironSession },
   // Beside the table (--only=...): the Redis storage through ioredis, and with node-redis's client-side cache.

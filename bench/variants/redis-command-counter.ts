@@ -7,8 +7,7 @@
  * (INFO counts every command the script runs inside Redis too).
  */
 
-/** Commands sent so far, by Redis command name: `{ HGETALL: 10, EVALSHA: 10 }`. */
-export type RedisCommandCounts = Record<string, number>;
+import type { ServerCallCounts } from "../routes.js";
 
 /** The command methods the session libraries here call, in ioredis's and node-redis's spelling. */
 const commandMethods = new Set(["get", "set", "expire", "del", "mGet", "hGetAll", "hgetall", "evalSha", "evalsha", "eval"]);
@@ -21,8 +20,8 @@ const commandMethods = new Set(["get", "set", "expire", "del", "mGet", "hGetAll"
  * const { client: counted, counts } = countingRedisCommands(createClient());
  * new RedisStore({ client: counted });
  */
-export function countingRedisCommands<Client extends object>(client: Client): { client: Client; counts: RedisCommandCounts } {
-  const counts: RedisCommandCounts = {};
+export function countingRedisCommands<Client extends object>(client: Client): { client: Client; counts: ServerCallCounts } {
+  const counts: ServerCallCounts = {};
   const wrappers = new Map<string, (...args: unknown[]) => unknown>();
   const counted = new Proxy(client, {
     get(target, property) {

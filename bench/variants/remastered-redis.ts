@@ -14,7 +14,8 @@ import { createClient } from "redis";
 import type { CookieOptions, RedisSessionClient, SessionStorage } from "../../dist/index.js";
 import type { VariantContext } from "../routes.js";
 import { redisRunPrefix, redisUrl } from "./express-session-redis.js";
-import { countingRedisCommands, type RedisCommandCounts } from "./redis-command-counter.js";
+import type { ServerCallCounts } from "../routes.js";
+import { countingRedisCommands } from "./redis-command-counter.js";
 
 type Library = typeof import("../../dist/index.js");
 
@@ -24,7 +25,7 @@ export type BenchRedisClient = "node-redis" | "ioredis" | "node-redis-client-sid
 export type StorageWithClose = {
   storage: SessionStorage<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
-  redisCommands(): RedisCommandCounts;
+  serverCalls(): ServerCallCounts;
 };
 
 export async function remasteredRedisStorage(
@@ -42,7 +43,7 @@ export async function remasteredRedisStorage(
       await deleteKeys();
       await quit();
     },
-    redisCommands() {
+    serverCalls() {
       const hits = cacheHits();
       return hits === 0 ? { ...counted.counts } : { ...counted.counts, HGETALL: (counted.counts.HGETALL ?? 0) - hits };
     },

@@ -26,13 +26,13 @@ const sessionOf = (req: Request) => (req as unknown as { session: SessionStore<u
 type AnyStorage = SessionStorage<any, any>;
 
 /**
- * A storage, or, for one that holds a connection, a promise of it with what the variant
- * needs besides: `close` when the server stops, and its Redis commands so far.
+ * A storage, or, for one on a server (Redis, a database), a promise of it with what the
+ * variant needs besides: `close` when the server stops, and its calls to the server so far.
  */
 export type StorageMaker = (
   cookie: CookieOptions,
   context: VariantContext,
-) => AnyStorage | Promise<{ storage: AnyStorage } & Pick<BenchVariant, "close" | "redisCommands">>;
+) => AnyStorage | Promise<{ storage: AnyStorage } & Pick<BenchVariant, "close" | "serverCalls">>;
 
 export function remastered(makeStorage: StorageMaker): VariantFactory {
   return async (context) => {
