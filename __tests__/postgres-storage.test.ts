@@ -433,7 +433,7 @@ describeWithPostgres("pruning", () => {
   test("a prune that fails is a typed error: a hung server times out, a missing table says how to fix it", async () => {
     const hung = createPostgresSessionStorage({ pool: silentPool, cookie, tableName: uniqueName(), pruneInterval: false, timeout: 300 });
     const started = Date.now();
-    await expect(hung.prune()).rejects.toMatchObject({ name: "SessionStorageError", code: "ERR_SESSION_STORAGE_TIMEOUT", operation: "destroy" });
+    await expect(hung.prune()).rejects.toMatchObject({ name: "SessionStorageTimeoutError", code: "ERR_SESSION_STORAGE_TIMEOUT", operation: "prune" });
     expect(Date.now() - started).toBeLessThan(1_300);
     const missing = createPostgresSessionStorage({ pool, cookie, tableName: uniqueName(), pruneInterval: false });
     await expect(missing.prune()).rejects.toMatchObject({ code: "ERR_SESSION_STORAGE", message: expect.stringMatching(/does not exist: pass createTable: true/) });

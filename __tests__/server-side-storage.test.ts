@@ -134,3 +134,45 @@ describe("a server-side storage", () => {
     expect((error as Error).cause).toEqual(new Error("connection refused"));
   });
 });
+
+describe("what a server-side storage hands its records", () => {
+  test("a lifetime that lasts as long as the cookie is accepted: its expiry plus clockTolerance", async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const clock = () => now;
+    const { api, records } = mapRecords(clock);
+    const storage = createServerSideSessionStorage({
+      cookie: testCookie({ maxAge: 600, absoluteTimeout: 3600, clockTolerance: 30 }),
+      records: api,
+      timeout: 1000,
+      name: "the test server",
+      clock,
+    });
+    const first = await intoSessionStore(storage);
+    first.set("user", "ada");
+    const header = cookiePairOf(await first.commit());
+    expect([...records.values()][0]!.expiresAt).toBe(now + 600_000 + 30_000);
+
+    now += 610_000; // past the cookie's expiry, within the tolerance
+    const late = await intoSessionStore(storage, header);
+    expect(late.get("user")).toBe("ada");
+    late.set("user", "bob");
+    expect(await late.commit()).toMatch(/^sid=/);
+  });
+
+  test("a signal, aborted when the storage gives up on the call, so that the call can stop", async () => {
+    let seen: AbortSignal | undefined;
+    const hanging: SessionRecords = {
+      ...mapRecords(Date.now).api,
+      create: (_key, _snapshot, _lifetime, signal) => {
+        seen = signal;
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const session = await intoSessionStore(storageOver(hanging, undefined, 100));
+    session.set("user", "ada");
+    const error = await session.commit().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "ERR_SESSION_STORAGE_TIMEOUT", operation: "write" });
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(error);
+  });
+});

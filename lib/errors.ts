@@ -124,9 +124,15 @@ export class SessionValueNotSerializableError extends SessionError {
 }
 
 /** The operations the middleware asks of a storage, named in storage errors. */
-export type SessionStorageOperation = "read" | "write" | "destroy" | "regenerate";
+export type SessionStorageOperation = "read" | "write" | "destroy" | "regenerate" | "prune";
 
-const pastTense: Record<SessionStorageOperation, string> = { read: "read", write: "written", destroy: "destroyed", regenerate: "regenerated" };
+const pastTense: Record<SessionStorageOperation, string> = {
+  read: "read",
+  write: "written",
+  destroy: "destroyed",
+  regenerate: "regenerated",
+  prune: "pruned",
+};
 
 /**
  * A session storage failed: its server is down, refused the command, or answered
@@ -161,7 +167,7 @@ export class SessionStorageTimeoutError extends SessionStorageError {
   constructor(operation: SessionStorageOperation, timeout: number, storageName = "the session storage") {
     super(
       operation,
-      `The session could not be ${pastTense[operation]}: ${storageName} did not answer within ${timeout} ms. ` +
+      `The session${operation === "prune" ? "s" : ""} could not be ${pastTense[operation]}: ${storageName} did not answer within ${timeout} ms. ` +
         "Check that its server is up and reachable; raise the timeout only if it is known to be this slow.",
       { code: "ERR_SESSION_STORAGE_TIMEOUT" },
     );

@@ -28,6 +28,43 @@ export function withinTimeout<T>(result: Promise<T>, timeout: number, operation:
   });
 }
 
+/**
+ * `run(signal)`, or a `SessionStorageTimeoutError` once `timeout` ms have passed without its
+ * answer; `signal` is aborted at that moment, so that the call can stop (cancel a statement,
+ * drop a queued command) and undo a step it can no longer finish.
+ */
+export function abortableWithinTimeout<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  timeout: number,
+  operation: SessionStorageOperation,
+  storageName?: string,
+): Promise<T> {
+  const controller = new AbortController();
+  if (timeout === Infinity) return run(controller.signal);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new SessionStorageTimeoutError(operation, timeout, storageName);
+      reject(error);
+      controller.abort(error);
+    }, timeout);
+    timer.unref();
+    const settle = (outcome: () => void) => {
+      clearTimeout(timer);
+      outcome();
+    };
+    let running: Promise<T>;
+    try {
+      running = run(controller.signal);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
+}
+
 /** Checks a timeout option at start-up: milliseconds, 1 or more, or `Infinity` for none. */
 export function validateTimeout(option: string, timeout: unknown, defaultTimeout: number): number {
   if (timeout === undefined) return defaultTimeout;

@@ -1,5 +1,5 @@
 import type { CookieOptions } from "../cookie/cookie-options.js";
-import { refuseUnknownOptions, SessionConfigError, SessionStorageError } from "../errors.js";
+import { refuseUnknownOptions, SessionConfigError, SessionStorageError, SessionStorageTimeoutError } from "../errors.js";
 import type { Serializable } from "../serializable.js";
 import type { Clock } from "../session-expiry.js";
 import { validateTimeout } from "../storage-timeout.js";
@@ -58,11 +58,6 @@ export type PostgresSessionStorage = EncryptedCookieStorage<Serializable, Server
 export const defaultPruneInterval = 300;
 /** Milliseconds a call may take when `timeout` is not given. */
 export const defaultPostgresTimeout = 2_000;
-/**
- * A statement is given up (its connection closed, the statement cancelled) this long after
- * the request failed with the timeout: the request's error is always the timeout's, never the clean-up's.
- */
-const cleanUpAfterTimeoutMs = 20;
 const maxPruneInterval = 86_400;
 const maxTableNameBytes = maxIdentifierBytes - expiryIndexSuffix.length;
 const knownOptions = new Set(["pool", "cookie", "tableName", "schemaName", "createTable", "pruneInterval", "timeout", "preparedStatements", "clock"]);
@@ -106,13 +101,14 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
     ? tableCreation(table, (work) => onPoolConnection(pool, timeout, work).catch(explainMissingObjects))
     : undefined;
 
-  /** One statement, on a connection of its own, after the table exists, given up past the deadline. */
-  const queryWithin =
-    (deadline: number) =>
-    async (statement: PostgresStatement): Promise<PostgresResult> => {
-      if (creation && !creation.done) await creation.ensure();
-      return onPoolConnection(pool, deadline, (connection) => connection.query(statement)).catch(explainMissingObjects);
-    };
+  /**
+   * One statement, on a connection of its own, after the table exists; given up when
+   * `signal` aborts (the shared layer's timeout), or, without one, after `timeout` ms.
+   */
+  const query = async (statement: PostgresStatement, signal?: AbortSignal): Promise<PostgresResult> => {
+    if (creation && !creation.done) await creation.ensure();
+    return onPoolConnection(pool, signal ?? timeout, (connection) => connection.query(statement)).catch(explainMissingObjects);
+  };
 
   /** Explains the errors of a table that is not there, in words that say how to fix it. */
   function explainMissingObjects(error: unknown): never {
@@ -128,25 +124,18 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
 
   const storage = createServerSideSessionStorage({
     cookie,
-    // The shared layer fails the request at `timeout`; the statement is cleaned up just after.
-    records: postgresSessionRecords(table, queryWithin(timeout === Infinity ? Infinity : timeout + cleanUpAfterTimeoutMs)),
+    records: postgresSessionRecords(table, query),
     timeout,
     name: "PostgreSQL",
     clock,
   });
 
-  const pruneQuery = queryWithin(timeout);
   const prune = async (): Promise<number> => {
     try {
-      return await pruneExpiredRows(table, pruneQuery, clock());
+      return await pruneExpiredRows(table, query, clock());
     } catch (error) {
-      if (error instanceof StatementTimeoutError) {
-        throw new SessionStorageError("destroy", `PostgreSQL did not prune the expired sessions within ${timeout} ms.`, {
-          code: "ERR_SESSION_STORAGE_TIMEOUT",
-          cause: error,
-        });
-      }
-      throw new SessionStorageError("destroy", `PostgreSQL failed to prune the expired sessions: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      if (error instanceof StatementTimeoutError) throw new SessionStorageTimeoutError("prune", timeout, "PostgreSQL");
+      throw new SessionStorageError("prune", `PostgreSQL failed to prune the expired sessions: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
   };
   const background = pruneInterval === false || pruneInterval === 0 ? undefined : startBackgroundPruning(prune, pruneInterval);

@@ -1,4 +1,4 @@
-import { resolveCookieOptions, type CookieOptions } from "../cookie/cookie-options.js";
+import type { CookieOptions } from "../cookie/cookie-options.js";
 import { refuseUnknownOptions, SessionConfigError } from "../errors.js";
 import type { Serializable } from "../serializable.js";
 import type { Clock } from "../session-expiry.js";
@@ -74,8 +74,7 @@ export function createRedisSessionStorage(options: RedisSessionStorageOptions): 
   if (clock !== undefined && typeof clock !== "function") {
     throw new SessionConfigError("clock", "expected a function that returns the time in ms since the epoch, like Date.now.");
   }
-  const { clockTolerance } = resolveCookieOptions(cookie);
-  const records = createRedisSessionRecords({ commands, prefix, toleranceMs: clockTolerance * 1000, timeout });
+  const records = createRedisSessionRecords({ commands, prefix });
   return createServerSideSessionStorage({ cookie, records, timeout, name: "Redis", clock });
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { CookieOptions } from "../cookie/cookie-options.js";
+import { resolveCookieOptions, type CookieOptions } from "../cookie/cookie-options.js";
 import { SessionError, SessionStorageError, type SessionStorageOperation } from "../errors.js";
 import type { Serializable } from "../serializable.js";
 import {
@@ -13,27 +13,32 @@ import {
 } from "../session-changes.js";
 import type { Clock } from "../session-expiry.js";
 import { emptySession, sessionGone, type SessionGone, type SessionLifetime, type StoredSession } from "../session-storage.js";
-import { withinTimeout } from "../storage-timeout.js";
+import { abortableWithinTimeout } from "../storage-timeout.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
 /**
  * The records of a server-side storage, one per session, under a key that is a hash of
  * the session id: what Redis and PostgreSQL each implement. Every method may fail; the
  * storage bounds each call with its timeout and reports failures as `SessionStorageError`.
+ *
+ * Each call gets a `signal`, aborted when the storage gives up on it (its timeout): the
+ * request has already failed, so the call should stop (cancel a statement, drop a queued
+ * command) and undo a step it can no longer finish. The `lifetime` a record is given ends
+ * when its cookie stops being accepted: the cookie's expiry plus `clockTolerance`.
  */
 export type SessionRecords = {
   /** The record under `key` as it is stored (values as JSON), if it exists and has not expired at `now`. */
-  read(key: string, now: number): Promise<SessionSnapshot | undefined>;
+  read(key: string, now: number, signal: AbortSignal): Promise<SessionSnapshot | undefined>;
   /** Stores a new record (its key is new and random: nothing is under it). */
-  create(key: string, session: SessionSnapshot, lifetime: SessionLifetime): Promise<void>;
+  create(key: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: AbortSignal): Promise<void>;
   /**
    * Applies `changes` (which may be empty: a renewal) and the new expiry, in one atomic step,
    * only if the record still exists and has not expired at `now`. False when it is gone.
    */
-  update(key: string, changes: SessionChanges<string>, lifetime: SessionLifetime, now: number): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  update(key: string, changes: SessionChanges<string>, lifetime: SessionLifetime, now: number, signal: AbortSignal): Promise<boolean>;
+  delete(key: string, signal: AbortSignal): Promise<void>;
   /** Stores `session` under `newKey` and deletes `oldKey`, as atomically as the server allows. */
-  move(oldKey: string, newKey: string, session: SessionSnapshot, lifetime: SessionLifetime): Promise<void>;
+  move(oldKey: string, newKey: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: AbortSignal): Promise<void>;
 };
 
 /** What a server-side storage carries from reading to committing. */
@@ -79,14 +84,18 @@ export function createServerSideSessionStorage({
   clock = Date.now,
 }: ServerSideStorageSettings): EncryptedCookieStorage<Serializable, ServerSideSessionMetadata> {
   /** Runs one call to the server within the timeout; its failures become SessionStorageErrors naming the storage. */
-  const call = async <T>(operation: SessionStorageOperation, run: () => Promise<T>): Promise<T> => {
+  const call = async <T>(operation: SessionStorageOperation, run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
-      return await withinTimeout(run(), timeout, operation, name);
+      return await abortableWithinTimeout(run, timeout, operation, name);
     } catch (error) {
       if (error instanceof SessionError) throw error;
       throw new SessionStorageError(operation, `${name} failed to ${operation} the session: ${messageOf(error)}`, { cause: error });
     }
   };
+
+  const toleranceMs = resolveCookieOptions(cookie).clockTolerance * 1000;
+  /** A record lives as long as its cookie is accepted: the cookie's expiry plus the clock tolerance. */
+  const recordLifetime = ({ createdAt, expiresAt }: SessionLifetime): SessionLifetime => ({ createdAt, expiresAt: expiresAt + toleranceMs });
 
   const newSessionMetadata = (): ServerSideSessionMetadata => ({ id: undefined, snapshot: emptySession(), expiresAt: undefined });
 
@@ -104,7 +113,7 @@ export function createServerSideSessionStorage({
       async fromHeader(id, lifetime) {
         // Ids that cannot be ours are never looked up: hostile cookies do not reach the server.
         if (id === undefined || !idPattern.test(id)) return [emptySession(), newSessionMetadata()];
-        const snapshot = await call("read", () => records.read(keyOf(id), clock()));
+        const snapshot = await call("read", (signal) => records.read(keyOf(id), clock(), signal));
         if (!snapshot) return [emptySession(), newSessionMetadata()];
         // The record was last written with the cookie's expiry: a commit that keeps it writes none.
         return [sessionFromSnapshot(snapshot), { id, snapshot, expiresAt: lifetime?.expiresAt }];
@@ -117,7 +126,7 @@ export function createServerSideSessionStorage({
           if (session.content.size === 0) return sessionGone;
           const id = newId();
           const snapshot = snapshotToStore(session);
-          await call("write", () => records.create(keyOf(id), snapshot, expiry));
+          await call("write", (signal) => records.create(keyOf(id), snapshot, recordLifetime(expiry), signal));
           Object.assign(metadata, { id, snapshot, expiresAt: expiry.expiresAt });
           return id;
         }
@@ -125,7 +134,7 @@ export function createServerSideSessionStorage({
         // Nothing new and no new expiry: nothing to write, and the client keeps its cookie.
         if (hasNoChanges(changes) && metadata.expiresAt === expiry.expiresAt) return metadata.id;
         const { id, snapshot } = metadata;
-        const updated = await call("write", () => records.update(keyOf(id), changes, expiry, clock()));
+        const updated = await call("write", (signal) => records.update(keyOf(id), changes, recordLifetime(expiry), clock(), signal));
         if (!updated) return sessionGone;
         applyChanges(snapshot, changes);
         metadata.expiresAt = expiry.expiresAt;
@@ -138,21 +147,21 @@ export function createServerSideSessionStorage({
       },
 
       async destroy({ id }) {
-        if (id !== undefined) await call("destroy", () => records.delete(keyOf(id)));
+        if (id !== undefined) await call("destroy", (signal) => records.delete(keyOf(id), signal));
       },
 
       async regenerate(session, metadata, lifetime) {
         if (session.content.size === 0) {
-          if (metadata.id !== undefined) await call("destroy", () => records.delete(keyOf(metadata.id!)));
+          if (metadata.id !== undefined) await call("destroy", (signal) => records.delete(keyOf(metadata.id!), signal));
           return { header: sessionGone, metadata: newSessionMetadata() };
         }
         const expiry = lifetime ?? { createdAt: clock(), expiresAt: clock() };
         const id = newId();
         const snapshot = snapshotToStore(session);
-        await call("regenerate", () =>
+        await call("regenerate", (signal) =>
           metadata.id === undefined
-            ? records.create(keyOf(id), snapshot, expiry)
-            : records.move(keyOf(metadata.id), keyOf(id), snapshot, expiry),
+            ? records.create(keyOf(id), snapshot, recordLifetime(expiry), signal)
+            : records.move(keyOf(metadata.id), keyOf(id), snapshot, recordLifetime(expiry), signal),
         );
         return { header: id, metadata: { id, snapshot, expiresAt: expiry.expiresAt } };
       },

@@ -76,12 +76,14 @@ export class StatementTimeoutError extends Error {
 const cancelDeadline = 5_000;
 
 /**
- * Runs `work` on a connection checked out of `pool` for it, and gives up after `deadline` ms
- * (waiting for a free connection included): it then rejects with `StatementTimeoutError`,
- * closes the connection, so that the pool gets its slot back at once, and cancels the
- * statement on the server, so that it neither waits on a lock for minutes, holding a server
- * connection, nor applies a write after the caller was told it failed. A connection that
- * arrives after the deadline is given back unused: nothing runs late.
+ * Runs `work` on a connection checked out of `pool` for it, and gives up when `limit` is
+ * reached (waiting for a free connection included): after `limit` ms, or when `limit`, an
+ * AbortSignal, aborts (the storage gave up on the call). It then rejects (with
+ * `StatementTimeoutError`, or the signal's reason), closes the connection, so that the pool
+ * gets its slot back at once, and cancels the statement on the server, so that it neither
+ * waits on a lock for minutes, holding a server connection, nor applies a write after the
+ * caller was told it failed. A connection that arrives after that is given back unused:
+ * nothing runs late.
  *
  * pg's own `query_timeout` does none of this: it rejects, but the server goes on waiting and
  * then writes. `SET LOCAL statement_timeout` would, at the cost of a transaction around every
@@ -94,7 +96,7 @@ const cancelDeadline = 5_000;
  */
 export function onPoolConnection<T>(
   pool: PostgresPool,
-  deadline: number,
+  limit: number | AbortSignal,
   work: (connection: PostgresQueryable) => Promise<T>,
   { cancelOnDeadline = true } = {},
 ): Promise<T> {
@@ -109,6 +111,7 @@ export function onPoolConnection<T>(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
       if (client) {
         client.removeListener("error", onConnectionError);
         client.release(error === undefined ? undefined : toError(error));
@@ -117,19 +120,21 @@ export function onPoolConnection<T>(
       else reject(error);
     };
 
-    const timer =
-      deadline === Infinity
-        ? undefined
-        : setTimeout(() => {
-            const abandoned = client;
-            const abandonedStatement = statement;
-            finish(new StatementTimeoutError(deadline));
-            if (abandoned && abandonedStatement !== undefined && cancelOnDeadline) {
-              cancelStatement(pool, abandoned.processID, abandonedStatement);
-            }
-          }, deadline);
+    const giveUp = () => {
+      const abandoned = client;
+      const abandonedStatement = statement;
+      finish(signal ? (signal.reason ?? new StatementTimeoutError(Infinity)) : new StatementTimeoutError(limit as number));
+      if (abandoned && abandonedStatement !== undefined && cancelOnDeadline) {
+        cancelStatement(pool, abandoned.processID, abandonedStatement);
+      }
+    };
+
+    const signal = typeof limit === "number" ? undefined : limit;
+    const timer = typeof limit !== "number" || limit === Infinity ? undefined : setTimeout(giveUp, limit);
     // A call still pending at shutdown must not keep the process alive.
     timer?.unref();
+    if (signal?.aborted) return giveUp();
+    signal?.addEventListener("abort", giveUp, { once: true });
 
     pool.connect().then(
       (connected) => {
@@ -137,7 +142,7 @@ export function onPoolConnection<T>(
         if (settled) return connected.release();
         client = connected;
         connected.on("error", onConnectionError);
-        // The statement running is remembered: it is the one to cancel at the deadline.
+        // The statement running is remembered: it is the one to cancel when given up.
         const connection: PostgresQueryable = {
           query(next) {
             statement = next.text;

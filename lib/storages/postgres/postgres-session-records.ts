@@ -23,22 +23,25 @@ import { statement, type SessionTable } from "./session-table.js";
  * const records = postgresSessionRecords(table, (statement) => onPoolConnection(pool, 2000, (connection) => connection.query(statement)));
  * const storage = createServerSideSessionStorage({ cookie, records, timeout: 2000, name: "PostgreSQL" });
  */
-export function postgresSessionRecords(table: SessionTable, query: (statement: PostgresStatement) => Promise<PostgresResult>): SessionRecords {
+export function postgresSessionRecords(
+  table: SessionTable,
+  query: (statement: PostgresStatement, signal: AbortSignal) => Promise<PostgresResult>,
+): SessionRecords {
   return {
-    async read(key, now) {
-      const { rows } = await query(statement(table.read, [key, new Date(now)]));
+    async read(key, now, signal) {
+      const { rows } = await query(statement(table.read, [key, new Date(now)]), signal);
       const row = rows[0] as { data: string; flashed: string } | undefined;
       return row && snapshotOfRow(row.data, row.flashed);
     },
 
-    async create(key, session, { createdAt, expiresAt }) {
+    async create(key, session, { createdAt, expiresAt }, signal) {
       const data = jsonbObjectOf(session.content);
-      await query(statement(table.create, [key, data, flashMarksOf(session.flashedKeys), new Date(createdAt), new Date(expiresAt)]));
+      await query(statement(table.create, [key, data, flashMarksOf(session.flashedKeys), new Date(createdAt), new Date(expiresAt)]), signal);
     },
 
-    async update(key, changes, { expiresAt }, now) {
+    async update(key, changes, { expiresAt }, now, signal) {
       const { rowCount } = hasNoChanges(changes)
-        ? await query(statement(table.renew, [key, new Date(expiresAt), new Date(now)]))
+        ? await query(statement(table.renew, [key, new Date(expiresAt), new Date(now)]), signal)
         : await query(
             statement(table.update, [
               key,
@@ -49,17 +52,18 @@ export function postgresSessionRecords(table: SessionTable, query: (statement: P
               new Date(expiresAt),
               new Date(now),
             ]),
+            signal,
           );
       return rowCount === 1;
     },
 
-    async delete(key) {
-      await query(statement(table.delete, [key]));
+    async delete(key, signal) {
+      await query(statement(table.delete, [key]), signal);
     },
 
-    async move(oldKey, newKey, session, { createdAt, expiresAt }) {
+    async move(oldKey, newKey, session, { createdAt, expiresAt }, signal) {
       const data = jsonbObjectOf(session.content);
-      await query(statement(table.move, [oldKey, newKey, data, flashMarksOf(session.flashedKeys), new Date(createdAt), new Date(expiresAt)]));
+      await query(statement(table.move, [oldKey, newKey, data, flashMarksOf(session.flashedKeys), new Date(createdAt), new Date(expiresAt)]), signal);
     },
   };
 }

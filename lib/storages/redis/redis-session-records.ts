@@ -72,19 +72,15 @@ export const writeSessionScript: RedisScript = {
 };
 
 /**
- * What the records need: the commands, the key prefix, and the two bounds they honour.
+ * What the records need: the commands and the key prefix.
  *
  * @example
- * const settings: RedisSessionRecordsSettings = { commands, prefix: "sess:", toleranceMs: 0, timeout: 1000 };
+ * const settings: RedisSessionRecordsSettings = { commands, prefix: "sess:" };
  */
 export type RedisSessionRecordsSettings = {
   commands: RedisCommands;
   /** Put before every record key. */
   prefix: string;
-  /** The cookie's `clockTolerance` in ms: a record lives as long as its cookie is accepted. */
-  toleranceMs: number;
-  /** The bound of each storage call (ms): a regenerate that ran past it undoes its first step instead of finishing. */
-  timeout: number;
 };
 
 /**
@@ -94,12 +90,13 @@ export type RedisSessionRecordsSettings = {
  * millisecond (PEXPIREAT), so an abandoned session needs no sweeper.
  *
  * @example
- * const records = createRedisSessionRecords({ commands: redisCommandsOf(client), prefix: "sess:", toleranceMs: 0, timeout: 1000 });
+ * const records = createRedisSessionRecords({ commands: redisCommandsOf(client), prefix: "sess:" });
  * createServerSideSessionStorage({ cookie, records, timeout: 1000, name: "Redis" });
  */
-export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeout }: RedisSessionRecordsSettings): SessionRecords {
+export function createRedisSessionRecords({ commands, prefix }: RedisSessionRecordsSettings): SessionRecords {
   const redisKey = (recordKey: string) => prefix + recordKey;
-  const endOf = (lifetime: SessionLifetime) => String(lifetime.expiresAt + toleranceMs);
+  // The lifetime given is the record's: the cookie's expiry plus clockTolerance.
+  const endOf = (lifetime: SessionLifetime) => String(lifetime.expiresAt);
 
   const writeNewHash = (key: string, session: SessionSnapshot, lifetime: SessionLifetime) => {
     const set = [sessionHashFields.created, String(lifetime.createdAt)];
@@ -128,12 +125,11 @@ export function createRedisSessionRecords({ commands, prefix, toleranceMs, timeo
 
     // Two commands, never RENAME (the two keys live in different Cluster slots): the new
     // hash first, so that a failure in between never loses the data.
-    async move(oldKey, newKey, session, lifetime) {
-      const started = performance.now();
+    async move(oldKey, newKey, session, lifetime, signal) {
       await writeNewHash(newKey, session, lifetime);
       // The request gave up waiting (Redis answered late, e.g. from a client's offline queue)
       // and keeps its old cookie: killing the old hash now would log it out for nothing.
-      if (performance.now() - started > timeout) {
+      if (signal.aborted) {
         await commands.deleteKey(redisKey(newKey));
         return;
       }
