@@ -4,6 +4,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { applyChanges, intoSessionStore, type Clock, type SessionSnapshot } from "../lib/index.js";
 import { createServerSideSessionStorage, type SessionRecords } from "../lib/storages/server-side-session-storage.js";
+import type { GiveUpSignal } from "../lib/storage-timeout.js";
 import { testSessionStorage } from "../lib/testing/index.js";
 import { testCookie } from "./fixtures.js";
 
@@ -160,7 +161,7 @@ describe("what a server-side storage hands its records", () => {
   });
 
   test("a signal, aborted when the storage gives up on the call, so that the call can stop", async () => {
-    let seen: AbortSignal | undefined;
+    let seen: GiveUpSignal | undefined;
     const hanging: SessionRecords = {
       ...mapRecords(Date.now).api,
       create: (_key, _snapshot, _lifetime, signal) => {

@@ -2,7 +2,7 @@ import type { CookieOptions } from "../cookie/cookie-options.js";
 import { refuseUnknownOptions, SessionConfigError, SessionStorageError, SessionStorageTimeoutError } from "../errors.js";
 import type { Serializable } from "../serializable.js";
 import type { Clock } from "../session-expiry.js";
-import { validateTimeout } from "../storage-timeout.js";
+import { validateTimeout, type GiveUpSignal } from "../storage-timeout.js";
 import type { EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 import { onPoolConnection, StatementTimeoutError, type PostgresPool, type PostgresResult, type PostgresStatement } from "./postgres/pool-connection.js";
 import { postgresSessionRecords } from "./postgres/postgres-session-records.js";
@@ -105,7 +105,7 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
    * One statement, on a connection of its own, after the table exists; given up when
    * `signal` aborts (the shared layer's timeout), or, without one, after `timeout` ms.
    */
-  const query = async (statement: PostgresStatement, signal?: AbortSignal): Promise<PostgresResult> => {
+  const query = async (statement: PostgresStatement, signal?: GiveUpSignal): Promise<PostgresResult> => {
     if (creation && !creation.done) await creation.ensure();
     return onPoolConnection(pool, signal ?? timeout, (connection) => connection.query(statement)).catch(explainMissingObjects);
   };

@@ -13,7 +13,7 @@ import {
 } from "../session-changes.js";
 import type { Clock } from "../session-expiry.js";
 import { emptySession, sessionGone, type SessionGone, type SessionLifetime, type StoredSession } from "../session-storage.js";
-import { abortableWithinTimeout } from "../storage-timeout.js";
+import { abortableWithinTimeout, type GiveUpSignal } from "../storage-timeout.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
 /**
@@ -28,17 +28,17 @@ import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encry
  */
 export type SessionRecords = {
   /** The record under `key` as it is stored (values as JSON), if it exists and has not expired at `now`. */
-  read(key: string, now: number, signal: AbortSignal): Promise<SessionSnapshot | undefined>;
+  read(key: string, now: number, signal: GiveUpSignal): Promise<SessionSnapshot | undefined>;
   /** Stores a new record (its key is new and random: nothing is under it). */
-  create(key: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: AbortSignal): Promise<void>;
+  create(key: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: GiveUpSignal): Promise<void>;
   /**
    * Applies `changes` (which may be empty: a renewal) and the new expiry, in one atomic step,
    * only if the record still exists and has not expired at `now`. False when it is gone.
    */
-  update(key: string, changes: SessionChanges<string>, lifetime: SessionLifetime, now: number, signal: AbortSignal): Promise<boolean>;
-  delete(key: string, signal: AbortSignal): Promise<void>;
+  update(key: string, changes: SessionChanges<string>, lifetime: SessionLifetime, now: number, signal: GiveUpSignal): Promise<boolean>;
+  delete(key: string, signal: GiveUpSignal): Promise<void>;
   /** Stores `session` under `newKey` and deletes `oldKey`, as atomically as the server allows. */
-  move(oldKey: string, newKey: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: AbortSignal): Promise<void>;
+  move(oldKey: string, newKey: string, session: SessionSnapshot, lifetime: SessionLifetime, signal: GiveUpSignal): Promise<void>;
 };
 
 /** What a server-side storage carries from reading to committing. */
@@ -84,7 +84,7 @@ export function createServerSideSessionStorage({
   clock = Date.now,
 }: ServerSideStorageSettings): EncryptedCookieStorage<Serializable, ServerSideSessionMetadata> {
   /** Runs one call to the server within the timeout; its failures become SessionStorageErrors naming the storage. */
-  const call = async <T>(operation: SessionStorageOperation, run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const call = async <T>(operation: SessionStorageOperation, run: (signal: GiveUpSignal) => Promise<T>): Promise<T> => {
     try {
       return await abortableWithinTimeout(run, timeout, operation, name);
     } catch (error) {

@@ -1,3 +1,5 @@
+import type { GiveUpSignal } from "../../storage-timeout.js";
+
 /**
  * What the PostgreSQL storage needs of a `pg.Pool`, typed by shape so that `pg` (an optional
  * peer dependency) is never imported by the library, and one piece of work on a connection
@@ -96,7 +98,7 @@ const cancelDeadline = 5_000;
  */
 export function onPoolConnection<T>(
   pool: PostgresPool,
-  limit: number | AbortSignal,
+  limit: number | GiveUpSignal,
   work: (connection: PostgresQueryable) => Promise<T>,
   { cancelOnDeadline = true } = {},
 ): Promise<T> {
@@ -111,7 +113,6 @@ export function onPoolConnection<T>(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal?.removeEventListener("abort", giveUp);
       if (client) {
         client.removeListener("error", onConnectionError);
         client.release(error === undefined ? undefined : toError(error));
@@ -121,6 +122,8 @@ export function onPoolConnection<T>(
     };
 
     const giveUp = () => {
+      // Done already (the signal, one per call, is dropped with it): nothing to give up or cancel.
+      if (settled) return;
       const abandoned = client;
       const abandonedStatement = statement;
       finish(signal ? (signal.reason ?? new StatementTimeoutError(Infinity)) : new StatementTimeoutError(limit as number));
@@ -133,8 +136,8 @@ export function onPoolConnection<T>(
     const timer = typeof limit !== "number" || limit === Infinity ? undefined : setTimeout(giveUp, limit);
     // A call still pending at shutdown must not keep the process alive.
     timer?.unref();
-    if (signal?.aborted) return giveUp();
-    signal?.addEventListener("abort", giveUp, { once: true });
+    signal?.onAbort(giveUp);
+    if (settled) return;
 
     pool.connect().then(
       (connected) => {

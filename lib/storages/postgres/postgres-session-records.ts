@@ -3,6 +3,7 @@
  * statement. The shared server-side layer decides what to write; this says how in SQL.
  */
 import { hasNoChanges } from "../../session-changes.js";
+import type { GiveUpSignal } from "../../storage-timeout.js";
 import type { SessionRecords } from "../server-side-session-storage.js";
 import { flashMarksOf, jsonbObjectOf, snapshotOfRow } from "./jsonb-text.js";
 import type { PostgresResult, PostgresStatement } from "./pool-connection.js";
@@ -25,7 +26,7 @@ import { statement, type SessionTable } from "./session-table.js";
  */
 export function postgresSessionRecords(
   table: SessionTable,
-  query: (statement: PostgresStatement, signal: AbortSignal) => Promise<PostgresResult>,
+  query: (statement: PostgresStatement, signal: GiveUpSignal) => Promise<PostgresResult>,
 ): SessionRecords {
   return {
     async read(key, now, signal) {
