@@ -4,11 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Cluster, Redis } from "ioredis";
 import { createCluster } from "redis";
-import request from "supertest";
 import { createRedisSessionStorage, intoSessionStore, type RedisSessionClient } from "../lib/index.js";
 import { testSessionStorage } from "../lib/testing/index.js";
-import { cookiePair, testCookie } from "./fixtures.js";
-import { ioredisCluster, keysUnder, listen, nodeRedisCluster, redisApp, redisPort } from "./redis-fixtures.js";
+import { testCookie } from "./fixtures.js";
+import { allFiftyKept, fiftyConcurrentKeys, ioredisCluster, keysUnder, nodeRedisCluster, redisPort } from "./redis-fixtures.js";
 import { startRedisCluster, type RedisCluster } from "./redis-servers.js";
 import { serverIsUp, startSilentServer } from "./servers.js";
 
@@ -79,27 +78,6 @@ const cookie = testCookie(timeouts);
     ["an ioredis Cluster", () => io],
     ["a node-redis cluster", () => nodeRedis],
   ] as const)("50 concurrent requests of one session, each setting its own key, all keep their key (%s)", async (_, client) => {
-    const server = await listen(
-      redisApp(createRedisSessionStorage({ client: client(), cookie: testCookie() }), (app) => {
-        app.post("/start", (req, res) => {
-          req.session.set("started", true);
-          res.sendStatus(204);
-        });
-        app.post("/keys/:n", (req, res) => {
-          req.session.set(`key-${req.params.n}`, Number(req.params.n));
-          res.sendStatus(204);
-        });
-        app.get("/keys", (req, res) => res.json(Object.fromEntries([...Array(50).keys()].map((n) => [n, req.session.get(`key-${n}`)]))));
-      }),
-    );
-    try {
-      const session = cookiePair(await request(server.url).post("/start"));
-      const answers = await Promise.all([...Array(50).keys()].map((n) => request(server.url).post(`/keys/${n}`).set("Cookie", session)));
-      expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(204));
-      const { body } = await request(server.url).get("/keys").set("Cookie", session);
-      expect(body).toEqual(Object.fromEntries([...Array(50).keys()].map((n) => [n, n])));
-    } finally {
-      await server.close();
-    }
+    expect(await fiftyConcurrentKeys(createRedisSessionStorage({ client: client(), cookie: testCookie() }))).toEqual(allFiftyKept);
   });
 });

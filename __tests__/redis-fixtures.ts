@@ -10,7 +10,8 @@ import { Cluster, Redis } from "ioredis";
 import { createClient, createCluster } from "redis";
 import { createCookieCipher } from "../lib/encryption/cookie-cipher.js";
 import { sessions, type SessionStorage } from "../lib/index.js";
-import { testSecret } from "./fixtures.js";
+import request from "supertest";
+import { cookiePair, testSecret } from "./fixtures.js";
 
 /** The machine's Redis (see ../shared/SERVICES.md). */
 export const redisPort = 6379;
@@ -184,3 +185,34 @@ export function gate(): { opened: Promise<void>; open(): void } {
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
 }
+
+/**
+ * The concurrency story: one session, then 50 requests at once, each setting its own key.
+ * Resolves to their statuses and to what the session holds afterwards, key number by number.
+ */
+export async function fiftyConcurrentKeys(storage: SessionStorage<any, any>): Promise<{ statuses: number[]; kept: Record<string, unknown> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const server = await listen(
+    redisApp(storage, (app) => {
+      app.post("/start", (req, res) => {
+        req.session.set("started", true);
+        res.sendStatus(204);
+      });
+      app.post("/keys/:n", (req, res) => {
+        req.session.set(`key-${req.params.n}`, Number(req.params.n));
+        res.sendStatus(204);
+      });
+      app.get("/keys", (req, res) => res.json(Object.fromEntries([...Array(50).keys()].map((n) => [n, req.session.get(`key-${n}`)]))));
+    }),
+  );
+  try {
+    const session = cookiePair(await request(server.url).post("/start"));
+    const answers = await Promise.all([...Array(50).keys()].map((n) => request(server.url).post(`/keys/${n}`).set("Cookie", session)));
+    const { body } = await request(server.url).get("/keys").set("Cookie", session);
+    return { statuses: answers.map((answer) => answer.status), kept: body as Record<string, unknown> };
+  } finally {
+    await server.close();
+  }
+}
+
+/** What `fiftyConcurrentKeys` must find: every request answered, every key kept. */
+export const allFiftyKept = { statuses: Array(50).fill(204), kept: Object.fromEntries([...Array(50).keys()].map((n) => [n, n])) };

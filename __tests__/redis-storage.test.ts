@@ -18,7 +18,9 @@ import {
 import { testSessionStorage } from "../lib/testing/index.js";
 import { cookiePair, setCookieFor, testCookie } from "./fixtures.js";
 import {
+  allFiftyKept,
   deleteKeysUnder,
+  fiftyConcurrentKeys,
   gate,
   ioredisClient,
   keysUnder,
@@ -242,28 +244,7 @@ describe("createRedisSessionStorage's options", () => {
       ["node-redis", () => nodeRedis],
     ] as const)("50 concurrent requests of one session, each setting its own key, all keep their key (%s)", async (_, client) => {
       const keyPrefix = `${prefix}fifty-${_}:`;
-      const server = await listen(
-        redisApp(createRedisSessionStorage({ client: client(), cookie: testCookie(), prefix: keyPrefix }), (app) => {
-          app.post("/start", (req, res) => {
-            req.session.set("started", true);
-            res.sendStatus(204);
-          });
-          app.post("/keys/:n", (req, res) => {
-            req.session.set(`key-${req.params.n}`, Number(req.params.n));
-            res.sendStatus(204);
-          });
-          app.get("/keys", (req, res) => res.json(Object.fromEntries([...Array(50).keys()].map((n) => [n, req.session.get(`key-${n}`)]))));
-        }),
-      );
-      try {
-        const session = cookiePair(await request(server.url).post("/start"));
-        const answers = await Promise.all([...Array(50).keys()].map((n) => request(server.url).post(`/keys/${n}`).set("Cookie", session)));
-        expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(204));
-        const { body } = await request(server.url).get("/keys").set("Cookie", session);
-        expect(body).toEqual(Object.fromEntries([...Array(50).keys()].map((n) => [n, n])));
-      } finally {
-        await server.close();
-      }
+      expect(await fiftyConcurrentKeys(createRedisSessionStorage({ client: client(), cookie: testCookie(), prefix: keyPrefix }))).toEqual(allFiftyKept);
     });
 
     test("two requests that set the same key: the last commit wins", async () => {
