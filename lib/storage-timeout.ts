@@ -10,22 +10,7 @@ export const defaultStorageTimeout = 3_000;
 
 /** `result`, or a `SessionStorageTimeoutError` once `timeout` ms have passed without it. */
 export function withinTimeout<T>(result: Promise<T>, timeout: number, operation: SessionStorageOperation, storageName?: string): Promise<T> {
-  if (timeout === Infinity) return result;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SessionStorageTimeoutError(operation, timeout, storageName)), timeout);
-    // A storage call still pending at shutdown must not keep the process alive.
-    timer.unref();
-    result.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return timeout === Infinity ? result : abortableWithinTimeout(() => result, timeout, operation, storageName);
 }
 
 /**
