@@ -110,7 +110,8 @@ export function withEncryptedCookies<Value, InnerMetadata = undefined>(options: 
   const openFirstLiveCookie = (tokens: string[], from = 0): MaybePromise<LiveCookie | undefined> => {
     for (let index = from; index < tokens.length; index++) {
       const token = tokens[index]!;
-      const opened = cipher.open(token);
+      // readCookieValues kept only values of our shape: no need to check it again.
+      const opened = cipher.openWellShaped(token);
       if (opened instanceof Promise) {
         return opened.then((result) => liveCookieOf(token, result) ?? openFirstLiveCookie(tokens, index + 1));
       }
