@@ -32,7 +32,7 @@ export function chromiumIsInstalled(): boolean {
     accessSync(chromiumPath, constants.X_OK);
     return true;
   } catch {
-    const install = "apt-get install -y chromium, or set CHROMIUM_PATH";
+    const install = "`apt-get install -y chromium`, or point CHROMIUM_PATH at a Chromium";
     if (process.env.CI === "true") throw new Error(`Chromium is not at ${chromiumPath}, and CI=true needs it: ${install} (see .ci/run).`);
     console.warn(`Skipping the browser suites: no Chromium at ${chromiumPath} (${install} to run them).`);
     return false;
