@@ -181,11 +181,11 @@ function sendPage(res: Response, { visits, message, user, storageDescription }: 
 `);
 }
 
-/** Two sentences on what the visitor is seeing, and one on where the session is and what logout does to it. */
+/** Two sentences on what the visitor is seeing: the cookie, the counter and the flash; where the session lives. */
 function explanation(storageDescription: StorageDescription | undefined): string {
-  const seeing = `<p>Your browser keeps one cookie, <code>sid</code>: encrypted, and hidden from scripts on the page;
-        it brings back your session, which counts your visits and remembers your name.
-        Logging in or out redirects here with a message that is shown once: reload and it is gone.</p>`;
+  const seeing = `<p>Your browser keeps one cookie, <code>sid</code>, encrypted and out of reach of scripts on the page:
+        it brings back your session, which counts your visits, remembers your name and keeps the message
+        a login or logout leaves for the next page, shown once (reload and it is gone).</p>`;
   if (!storageDescription) return `<section class="about">${seeing}</section>`;
   const logout = storageDescription.serverSide
     ? "the cookie holds only its id, so logging out ends the session there, and a copy of the old cookie no longer signs anyone in."
