@@ -1,5 +1,6 @@
 // The example app: a visit counter, a login form that flashes "Welcome back, NAME"
-// across a redirect, and logout. By default sessions live entirely in one encrypted cookie.
+// across a redirect, and logout; /status answers the same session as JSON, for a script or
+// an API client. By default sessions live entirely in one encrypted cookie.
 // Server-rendered HTML, no template engine: every value from the user goes through escapeHtml().
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";

@@ -1,7 +1,7 @@
 // The example app (examples/app.ts) driven by headless Chromium: the same stories for every
 // storage, each test file naming its storage. What is asserted is what the browser itself
 // did: the page it shows, the cookies in its jar, what its scripts can see.
-import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, BrowserContextOptions, Cookie, Page, Response } from "playwright-core";
@@ -59,6 +59,10 @@ export function describeExampleAppInChromium(storage: StorageUnderTest, availabl
       await browser?.close();
       await server?.close();
       await started?.close?.();
+    });
+
+    afterEach(async () => {
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
     });
 
     /** A fresh browser profile: its own cookie jar, as a new visitor. */
@@ -259,10 +263,6 @@ export function describeExampleAppInChromium(storage: StorageUnderTest, availabl
         }
       },
     );
-
-    afterAll(async () => {
-      await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
-    });
   });
 }
 
