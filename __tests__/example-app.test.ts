@@ -5,6 +5,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import request, { type Response } from "supertest";
 import { createApp } from "../examples/app.js";
+import { createMemorySessionStorage } from "../lib/index.js";
 import { setCookies, testSecret } from "./fixtures.js";
 
 let server: Server;
@@ -59,7 +60,7 @@ function visitsOn(page: Response): number {
   return Number(match[1]);
 }
 
-const loginForm = '<form method="post" action="/login">';
+const loginForm = '<form method="post" action="/login"';
 const logoutButton = '<form method="post" action="/logout">';
 
 describe("the example app", () => {
@@ -69,7 +70,7 @@ describe("the example app", () => {
     expect(page.status).toBe(200);
     expect(page.headers["content-type"]).toMatch(/^text\/html; charset=utf-8/);
     expect(page.text).toContain(loginForm);
-    expect(page.text).toContain('<input name="name"');
+    expect(page.text).toContain('name="name"');
     expect(page.text).not.toContain(logoutButton);
     expect(page.text).not.toContain('class="flash"');
     expect(visitsOn(page)).toBe(1);
@@ -113,13 +114,61 @@ describe("the example app", () => {
     expect(visitsOn(reload)).toBe(3);
   });
 
-  test("a request that does not read the flash (e.g. the favicon) leaves it for the page", async () => {
+  test("requests that do not read the flash (the stylesheet, the icon, a status poll) leave it for the page", async () => {
     const browser = visitor();
     await browser.post("/login", { name: "Ada" });
-    const favicon = await browser.get("/favicon.ico");
-    expect(favicon.status).toBe(404);
-    expect(setCookies(favicon)).toHaveLength(0);
+    const stylesheet = await browser.get("/style.css");
+    expect(stylesheet.status).toBe(200);
+    expect(stylesheet.headers["content-type"]).toMatch(/^text\/css/);
+    expect(setCookies(stylesheet)).toHaveLength(0);
+    const icon = await browser.get("/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers["content-type"]).toMatch(/^image\/svg\+xml/);
+    expect(setCookies(icon)).toHaveLength(0);
+    const status = await browser.get("/status");
+    expect(status.body).toEqual({ signedIn: true, visits: 0 });
     expect((await browser.get("/")).text).toContain("Welcome back, Ada");
+  });
+
+  test("the page is made for phones too, and only the app's own files may run or style it", async () => {
+    const page = await visitor().get("/");
+    expect(page.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(page.text).toContain('<link rel="stylesheet" href="/style.css">');
+    expect(page.text).not.toMatch(/<script|style=/);
+    expect(page.headers["content-security-policy"]).toMatch(/^default-src 'self'; /);
+    expect(page.headers["content-security-policy"]).toContain("form-action 'self'");
+    // The source files next to the assets are not served.
+    expect((await visitor().get("/app.ts")).status).toBe(404);
+  });
+
+  test("a form posted from another site (Sec-Fetch-Site: cross-site) is refused before the session is touched", async () => {
+    for (const path of ["/login", "/logout"]) {
+      const answer = await request(baseUrl).post(path).set("Sec-Fetch-Site", "cross-site").type("form").send({ name: "Mallory" });
+      expect(answer.status).toBe(403);
+      expect(answer.text).toBe("This form can only be sent from this site's own pages.");
+      expect(setCookies(answer)).toHaveLength(0);
+    }
+    const sameSite = await request(baseUrl).post("/login").set("Sec-Fetch-Site", "same-site").type("form").send({ name: "Mallory" });
+    expect(sameSite.status).toBe(403);
+    const ownPage = await request(baseUrl).post("/login").set("Sec-Fetch-Site", "same-origin").type("form").send({ name: "Ada" });
+    expect(ownPage.status).toBe(302);
+  });
+
+  test("the page says where the session lives and what a logout does to a copied cookie", async () => {
+    const cookiePage = await visitor().get("/");
+    expect(cookiePage.text).toContain("The session lives in the encrypted cookie itself");
+    expect(cookiePage.text).toContain("a copy taken before stays valid until its lifetime ends");
+
+    const serverSide = createApp({
+      secret: testSecret,
+      secure: false,
+      storage: (cookie) => createMemorySessionStorage({ cookie }),
+      storageDescription: { where: "this process's memory", serverSide: true },
+    });
+    const memoryPage = await request(serverSide).get("/");
+    expect(memoryPage.text).toContain("The session lives in this process&#39;s memory");
+    expect(memoryPage.text).toContain("a copy of the old cookie no longer signs anyone in");
+    expect(memoryPage.text).not.toContain("stays valid");
   });
 
   test("HTML in the name is escaped, in the flash and in the page", async () => {
@@ -199,6 +248,30 @@ describe("the example app", () => {
 });
 
 describe("starting the example server (npm start)", () => {
+  test("it prints the address of a working page, styled by its own stylesheet", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/server.ts"], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", SESSION_SECRET: testSecret, NODE_OPTIONS: "" },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const address = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (address) resolve(address[1]!);
+        });
+        child.on("exit", (code) => reject(new Error(`the server exited with ${code}: ${stdout}`)));
+      });
+      const page = await request(url).get("/");
+      expect(page.status).toBe(200);
+      expect(page.text).toContain("The session lives in the encrypted cookie itself");
+      expect((await request(url).get("/style.css")).status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  }, 15_000);
+
   test("on a port already in use, it says which port is taken and how to pick another, and exits with 1", async () => {
     const { spawn } = await import("node:child_process");
     const { createServer } = await import("node:net");

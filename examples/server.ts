@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import type { AddressInfo } from "node:net";
 import { createMemorySessionStorage, SessionConfigError } from "../lib/index.js";
-import { createApp, type AppOptions } from "./app.js";
+import { cookieStorageDescription, createApp, type AppOptions } from "./app.js";
 import { connectPostgresStorage } from "./postgres-storage.js";
 import { connectRedisStorage } from "./redis-storage.js";
 
@@ -71,10 +71,12 @@ if (sessionStorage === "redis") {
 }
 storage ??= serverStorage?.storage;
 const sessionsLiveIn = serverStorage?.description ?? (sessionStorage === "memory" ? "this process's memory" : "the cookie");
+// The page tells the visitor where the session is, and so what a logout does to a copied cookie.
+const storageDescription = sessionStorage === "cookie" ? cookieStorageDescription : { where: sessionsLiveIn, serverSide: true };
 
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ secret, secure, storage });
+  app = createApp({ secret, secure, storage, storageDescription });
 } catch (error) {
   // A bad setting (e.g. a SESSION_SECRET shorter than 32 characters) stops the start with a clear message.
   if (!(error instanceof SessionConfigError)) throw error;
