@@ -22,6 +22,7 @@ export type RedisSessionStorageOptions = {
    * so that requests fail at once while Redis is unreachable instead of waiting for `timeout`.
    */
   client: RedisSessionClient;
+  /** The session cookie's settings: `name` and `secret` are required (see `CookieOptions`). */
   cookie: CookieOptions;
   /** Put before every key the storage writes. Default `"sess:"`. */
   prefix?: string;
