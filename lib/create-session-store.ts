@@ -13,7 +13,7 @@ import { defaultStorageTimeout, validateTimeout } from "./storage-timeout.js";
 export type GetSession<Value> = (request: RequestWithHeaders) => Promise<SessionStore<Value>>;
 
 /**
- * Binds a storage to the request header it reads (the seed's `createSessionStore`,
+ * Binds a storage to the request header it reads (`createSessionStore` of Remastered's sessions API,
  * alias `getSessionStore`). The returned `getSession(request)` is memoised per
  * request object, so every caller in one request shares one session.
  *
@@ -46,7 +46,7 @@ export function createSessionStore<Value, Metadata>(
 }
 
 /**
- * Alias of `createSessionStore`, the name used in the seed's examples.
+ * Alias of `createSessionStore`, the name on Remastered's sessions page.
  *
  * @example
  * export const getSession = getSessionStore(CookieSessionStorage({ cookie: { name: "sid", secret } }));

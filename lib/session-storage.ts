@@ -1,7 +1,7 @@
 import type { MaybePromise } from "./maybe-promise.js";
 
 /**
- * What a storage keeps for one session (the seed's `StoredSession<Value>`).
+ * What a storage keeps for one session (`StoredSession<Value>` of Remastered's sessions API).
  * `flashedKeys` lists the keys of `content` that are one-time values.
  *
  * @example
@@ -90,7 +90,7 @@ export type RegeneratedSession<Metadata> = {
 };
 
 /**
- * Where sessions live (the seed's `SessionStorage<Value, Metadata>`): a cookie,
+ * Where sessions live (`SessionStorage<Value, Metadata>` of Remastered's sessions API): a cookie,
  * process memory, Redis, a database, or your own. Two methods make a storage:
  *
  * - `fromHeader` (reading phase) gets the raw request header (the whole `Cookie`
@@ -252,7 +252,7 @@ export function emptySession<Value>(): StoredSession<Value> {
 
 /**
  * The reading and writing methods of a storage that never waits, from one read and one
- * write function: the seed's async pair, and the synchronous extensions the middleware prefers.
+ * write function: the asynchronous pair of the interface, and the synchronous extensions the middleware prefers.
  */
 export function synchronousSessionMethods<Value, Metadata>(
   read: (header: string | undefined, lifetime?: SessionLifetime) => SessionWithMetadata<Value, Metadata>,

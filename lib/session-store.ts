@@ -23,7 +23,7 @@ export type SessionRecord<Value> = Record<string, Value>;
 
 /**
  * The session of one request: a `Map`-like API plus `flash` and `commit`
- * (the seed's `SessionStore<Value>`).
+ * (the `SessionStore<Value>` of Remastered's sessions API).
  *
  * `Data` and `Flash` are optional: name your keys once and `get`, `set` and
  * `flash` are typed, with no declaration merging.
@@ -91,7 +91,7 @@ export type SessionStoreOptions = {
 };
 
 /**
- * Opens one session from a raw request header (the seed's `intoSessionStore`).
+ * Opens one session from a raw request header (`intoSessionStore` of Remastered's sessions API).
  *
  * @example
  * const session = await intoSessionStore(storage, req.headers.cookie);

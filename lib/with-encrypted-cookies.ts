@@ -68,7 +68,7 @@ const knownOptions = new Set(["cookie", "storage", "clock"]);
 
 /**
  * Wraps a storage whose own header is a plain string (a session id, some JSON)
- * so that on the wire it is one encrypted, expiring cookie: the seed's helper.
+ * so that on the wire it is one encrypted, expiring cookie.
  * The wrapped storage receives the decrypted string (or `undefined` when there is
  * no valid, unexpired cookie) and returns the string to seal, or `sessionGone`.
  * Both calls also receive the session's `lifetime` (`{ createdAt, expiresAt }`, ms

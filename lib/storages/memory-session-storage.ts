@@ -171,7 +171,7 @@ export function createMemorySessionStorage(options: MemorySessionStorageOptions)
 }
 
 /**
- * Alias of `createMemorySessionStorage`, the name used in the seed's pages.
+ * Alias of `createMemorySessionStorage`, the name on Remastered's sessions page.
  *
  * @example
  * const storage = MemorySessionStorage({ cookie: { name: "sid", secret } });

@@ -150,7 +150,7 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
 }
 
 /**
- * Alias of `createPostgresSessionStorage`, in the style of the seed's storage names.
+ * Alias of `createPostgresSessionStorage`, in the style of the storage names of Remastered's sessions page.
  *
  * @example
  * const storage = PostgresSessionStorage({ pool, cookie: { name: "sid", secret } });

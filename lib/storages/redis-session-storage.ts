@@ -80,7 +80,7 @@ export function createRedisSessionStorage(options: RedisSessionStorageOptions): 
 }
 
 /**
- * Alias of `createRedisSessionStorage`, named like the seed's storages.
+ * Alias of `createRedisSessionStorage`, named like the storages of Remastered's sessions page.
  *
  * @example
  * const storage = RedisSessionStorage({ client, cookie: { name: "sid", secret } });
