@@ -1,7 +1,8 @@
 // A do-it-yourself server-side storage on the storage seams, in one screen: a Map stands for
 // your database table. It keeps each value as JSON, writes only what a request changed, lets
 // its records expire with their cookies, and never writes back a session that is gone.
-// The README shows it; the conformance kit checks it (__tests__/storage-conformance.test.ts).
+// The README shows it; the conformance kit checks it (__tests__/storage-conformance.test.ts);
+// `npm run example:do-it-yourself` runs the example app on it (examples/do-it-yourself-server.ts).
 import { randomBytes } from "node:crypto";
 import {
   applyChanges,

@@ -1,5 +1,5 @@
-// A do-it-yourself session storage, written as the seed's "Implementing session storages"
-// describes: a SessionStorage<Value, Metadata> whose Metadata is the session id, wrapped with
+// A do-it-yourself session storage, written the simplest way the storage interface allows
+// (README, "Do-it-yourself storages"): a SessionStorage<Value, Metadata> whose Metadata is the session id, wrapped with
 // withEncryptedCookies so the browser only ever holds an encrypted id. Sessions live in a Map
 // and are saved to a JSON file, so they survive a restart.
 //

@@ -3,11 +3,17 @@ import type { SessionStorage } from "./session-storage.js";
 import { TrackedSessionStore, type SessionStore, type SessionStoreOptions } from "./session-store.js";
 import { defaultStorageTimeout, validateTimeout } from "./storage-timeout.js";
 
-/** Returns the session of a request, loading it once per request object. */
+/**
+ * Returns the session of a request, loading it once per request object.
+ *
+ * @example
+ * export const getSession: GetSession<Serializable> = createSessionStore(storage);
+ * const session = await getSession(request);
+ */
 export type GetSession<Value> = (request: RequestWithHeaders) => Promise<SessionStore<Value>>;
 
 /**
- * Binds a storage to the request header it reads (the seed's `createSessionStore`,
+ * Binds a storage to the request header it reads (`createSessionStore` of Remastered's sessions API,
  * alias `getSessionStore`). The returned `getSession(request)` is memoised per
  * request object, so every caller in one request shares one session.
  *
@@ -39,5 +45,10 @@ export function createSessionStore<Value, Metadata>(
   };
 }
 
-/** Alias of `createSessionStore`, the name used in the seed's examples. */
+/**
+ * Alias of `createSessionStore`, the name on Remastered's sessions page.
+ *
+ * @example
+ * export const getSession = getSessionStore(CookieSessionStorage({ cookie: { name: "sid", secret } }));
+ */
 export const getSessionStore = createSessionStore;

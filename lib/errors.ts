@@ -9,6 +9,7 @@
  * });
  */
 export class SessionError extends Error {
+  /** Stable across versions (`ERR_SESSION_...`): branch on it, never on the message. */
   readonly code: string;
 
   constructor(code: string, message: string, options?: ErrorOptions) {
@@ -21,6 +22,13 @@ export class SessionError extends Error {
 /**
  * A session option that cannot work (short secret, bad cookie name, ...).
  * Thrown when the storage or middleware is created, so a misconfigured app fails at start-up.
+ *
+ * @example
+ * try {
+ *   createCookieSessionStorage({ cookie: { name: "sid", secret: "too short" } });
+ * } catch (error) {
+ *   if (error instanceof SessionConfigError) console.error(error.option, error.message); // "cookie.secret", what to change
+ * }
  */
 export class SessionConfigError extends SessionError {
   /** The option at fault, e.g. `"cookie.secret"`. */
@@ -80,11 +88,19 @@ function editDistance(a: string, b: string): number {
  * The committed cookie would be larger than browsers keep (4096 bytes): the
  * browser would silently drop it and the session would be lost. Thrown by
  * `commit()` before any header is sent.
+ *
+ * @example
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof CookieTooLargeError) console.error(`${err.cookieName}: ${err.size} of ${err.limit} bytes`);
+ *   next(err);
+ * });
  */
 export class CookieTooLargeError extends SessionError {
+  /** The name of the cookie that was refused. */
   readonly cookieName: string;
   /** Bytes of the whole `Set-Cookie` value that was refused. */
   readonly size: number;
+  /** The most bytes a `Set-Cookie` value may have: 4096. */
   readonly limit: number;
 
   constructor(cookieName: string, size: number, limit: number) {
@@ -104,6 +120,11 @@ export class CookieTooLargeError extends SessionError {
  * A session value cannot be stored as JSON without changing it (a function,
  * `undefined`, a `Date`, a class instance, `NaN`, a cycle...), or is too deep or too
  * large to store. Storages that keep JSON (cookie, Redis, PostgreSQL) throw it at commit.
+ *
+ * @example
+ * req.session.set("lastSeen", new Date());   // a Date is not JSON
+ * await req.session.commit();                // throws: error.key === "lastSeen"
+ * req.session.set("lastSeen", new Date().toISOString()); // store this instead
  */
 export class SessionValueNotSerializableError extends SessionError {
   /** The session key whose value was refused. */
@@ -123,7 +144,12 @@ export class SessionValueNotSerializableError extends SessionError {
   }
 }
 
-/** The operations the middleware asks of a storage, named in storage errors. */
+/**
+ * The operations the middleware asks of a storage, named in storage errors.
+ *
+ * @example
+ * if (err instanceof SessionStorageError && err.operation === "read") res.status(503);
+ */
 export type SessionStorageOperation = "read" | "write" | "destroy" | "regenerate" | "prune";
 
 const pastTense: Record<SessionStorageOperation, string> = {
@@ -159,6 +185,12 @@ export class SessionStorageError extends SessionError {
  * A storage call took longer than its bound (the middleware's `storageTimeout`, or a
  * server-side storage's own `timeout`). Raise the bound only if the storage is known
  * to be slow; a session read should take milliseconds.
+ *
+ * @example
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof SessionStorageTimeoutError) console.error(`no answer in ${err.timeout} ms while ${err.operation}`);
+ *   next(err);
+ * });
  */
 export class SessionStorageTimeoutError extends SessionStorageError {
   /** The bound that was exceeded, in milliseconds. */
@@ -175,7 +207,14 @@ export class SessionStorageTimeoutError extends SessionStorageError {
   }
 }
 
-/** `sessionOf(req)` was called on a request the session middleware has not seen. */
+/**
+ * `sessionOf(req)` was called on a request the session middleware has not seen.
+ *
+ * @example
+ * const session = sessions({ storage });
+ * app.get("/early", (req, res) => session.sessionOf(req)); // throws: mounted after this route
+ * app.use(session);
+ */
 export class SessionNotLoadedError extends SessionError {
   constructor() {
     super(

@@ -1,10 +1,26 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { SessionConfigError } from "./errors.js";
 
-/** A Node/Express request (`req.headers` object) or a Fetch API `Request` (`headers.get`). */
+/**
+ * A Node/Express request (`req.headers` object) or a Fetch API `Request` (`headers.get`).
+ *
+ * @example
+ * const getSession = createSessionStore(storage);
+ * await getSession(req);                                       // node:http or Express: req.headers
+ * await getSession(new Request("http://x/", { headers: { cookie } })); // Fetch API: headers.get
+ */
 export type RequestWithHeaders =
-  | { headers: IncomingHttpHeaders }
-  | { headers: { get(name: string): string | null } };
+  | {
+      /** Node's header object (`req.headers`): names lower-cased. */
+      headers: IncomingHttpHeaders;
+    }
+  | {
+      /** A Fetch API `Headers`. */
+      headers: {
+        /** The header's value, or `null` when it is absent. */
+        get(name: string): string | null;
+      };
+    };
 
 const headerNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 

@@ -1,6 +1,11 @@
 import { SessionValueNotSerializableError } from "./errors.js";
 
-/** The JSON values a cookie session can hold (the seed's `Serializable`). */
+/**
+ * The JSON values a cookie session can hold (`Serializable` of Remastered's sessions API).
+ *
+ * @example
+ * const user: Serializable = { id: 1, name: "Ada", roles: ["admin"], lastSeen: new Date().toISOString() };
+ */
 export type Serializable =
   | string
   | number

@@ -5,6 +5,11 @@ import type { StoredSession } from "./session-storage.js";
  * What one request changed in a session, relative to what its storage handed out.
  * Server-side storages write only this, so two concurrent requests that change
  * different keys both keep their change.
+ *
+ * @example
+ * const changes: SessionChanges<string> = sessionChangesSince(metadata.snapshot, session);
+ * for (const [key, json] of changes.set) await db.setField(metadata.id, key, json);
+ * for (const key of changes.unset) await db.deleteField(metadata.id, key);
  */
 export type SessionChanges<Value> = {
   /** Keys set or changed, with their new value. */
@@ -21,15 +26,32 @@ export type SessionChanges<Value> = {
  * A session as a storage that keeps JSON last read or wrote it: each key's value as JSON
  * text. A storage keeps it as its metadata, hands the parsed session to the request, and
  * at commit writes only `sessionChangesSince(snapshot, session)`.
+ *
+ * @example
+ * const snapshot: SessionSnapshot = { content: new Map([["user", '{"id":1}']]), flashedKeys: new Set() };
+ * sessionFromSnapshot(snapshot).content.get("user"); // { id: 1 }
  */
 export type SessionSnapshot = StoredSession<string>;
 
-/** Whether `changes` holds nothing to write. */
+/**
+ * Whether `changes` holds nothing to write.
+ *
+ * @example
+ * const changes = sessionChangesSince(metadata.snapshot, session);
+ * if (hasNoChanges(changes)) return metadata.id; // nothing to write
+ */
 export function hasNoChanges(changes: SessionChanges<unknown>): boolean {
   return changes.set.size === 0 && changes.unset.length === 0 && changes.flashed.length === 0 && changes.unflashed.length === 0;
 }
 
-/** Applies `changes` in place: to the stored record after a write, or to the snapshot it was computed from. */
+/**
+ * Applies `changes` in place: to the stored record after a write, or to the snapshot it was computed from.
+ *
+ * @example
+ * const changes = sessionChangesSince(metadata.snapshot, session);
+ * applyChanges(row.snapshot, changes);      // write them to your record
+ * applyChanges(metadata.snapshot, changes); // and compare later commits against what was written
+ */
 export function applyChanges<Value>(target: StoredSession<Value>, changes: SessionChanges<Value>): void {
   for (const [key, value] of changes.set) target.content.set(key, value);
   for (const key of changes.unset) target.content.delete(key);
@@ -79,7 +101,15 @@ export function sessionChangesSince(snapshot: SessionSnapshot, session: StoredSe
   return { set, ...keyChangesBetween(snapshot, session) };
 }
 
-/** Whether `session` differs from `snapshot`: `sessionChangesSince`, stopping at the first difference. */
+/**
+ * Whether `session` differs from `snapshot`: `sessionChangesSince`, stopping at the first difference.
+ *
+ * @example
+ * const storage = withEncryptedCookies({ cookie, storage: {
+ *   fromHeader, toHeader,
+ *   hasChanged: (session, metadata) => hasChangedSince(metadata.snapshot, session),
+ * } });
+ */
 export function hasChangedSince(snapshot: SessionSnapshot, session: StoredSession<unknown>): boolean {
   if (snapshot.content.size !== session.content.size || !haveSameKeys(snapshot.flashedKeys, session.flashedKeys)) return true;
   for (const [key, value] of session.content) {

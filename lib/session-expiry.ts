@@ -1,6 +1,13 @@
 import type { ResolvedCookieOptions } from "./cookie/cookie-options.js";
 
-/** Milliseconds since the epoch; injectable so expiry can be tested without waiting. */
+/**
+ * Milliseconds since the epoch; injectable so expiry can be tested without waiting.
+ *
+ * @example
+ * let now = Date.now();
+ * const storage = createMemorySessionStorage({ cookie, clock: () => now });
+ * now += 3600_000; // an hour later: the idle timeout has passed
+ */
 export type Clock = () => number;
 
 /**

@@ -1,15 +1,29 @@
 import type { MaybePromise } from "./maybe-promise.js";
 
 /**
- * What a storage keeps for one session (the seed's `StoredSession<Value>`).
+ * What a storage keeps for one session (`StoredSession<Value>` of Remastered's sessions API).
  * `flashedKeys` lists the keys of `content` that are one-time values.
+ *
+ * @example
+ * const empty: StoredSession<Serializable> = { content: new Map(), flashedKeys: new Set() };
+ * const withFlash: StoredSession<Serializable> = { content: new Map([["message", "Saved"]]), flashedKeys: new Set(["message"]) };
  */
 export type StoredSession<Value> = {
+  /** The session's values by key, flashes included. */
   content: Map<string, Value>;
+  /** Keys of `content` that hold a flash not yet shown. */
   flashedKeys: Set<string>;
 };
 
-/** What `fromHeader` resolves to: the session, and the metadata the commit phase needs. */
+/**
+ * What `fromHeader` resolves to: the session, and the metadata the commit phase needs.
+ *
+ * @example
+ * async fromHeader(id) {
+ *   const row = id ? await db.find(id) : undefined;
+ *   return row ? [row.session, { id }] : [{ content: new Map(), flashedKeys: new Set() }, { id: undefined }];
+ * }
+ */
 export type SessionWithMetadata<Value, Metadata> = [StoredSession<Value>, Metadata] | [StoredSession<Value>];
 
 /**
@@ -17,9 +31,17 @@ export type SessionWithMetadata<Value, Metadata> = [StoredSession<Value>, Metada
  * decides both (from the cookie, the timeouts and the renewal rules) and hands them to the
  * storage it wraps, so that a server-side record expires with its cookie (a Redis TTL, a
  * row's `expires_at`).
+ *
+ * @example
+ * async toHeader(session, metadata, lifetime) {
+ *   await db.save(metadata.id, session, new Date(lifetime!.expiresAt)); // the row expires with its cookie
+ *   return metadata.id;
+ * }
  */
 export type SessionLifetime = {
+  /** When the session started, in ms since the epoch: `absoluteTimeout` counts from here. */
   readonly createdAt: number;
+  /** When the session's cookie expires, in ms since the epoch: a record should expire then too. */
   readonly expiresAt: number;
 };
 
@@ -28,11 +50,35 @@ export type SessionLifetime = {
  * moved it with `regenerate()`, or it expired while this request ran. Nothing is written,
  * and the response carries no session header for it: writing would undo a logout, and
  * re-sending the old cookie would undo a login.
+ *
+ * @example
+ * async toHeader(session, metadata) {
+ *   if (metadata.id && !(await db.exists(metadata.id))) return sessionGone; // logged out elsewhere: write nothing
+ *   await db.save(metadata.id, session);
+ *   return metadata.id;
+ * }
  */
 export const sessionGone: unique symbol = Symbol.for("remastered-sessions.session-gone");
+/**
+ * The type of `sessionGone`, for a storage's `toHeader` return type: `Promise<string | SessionGone>`.
+ *
+ * @example
+ * async function write(session: StoredSession<Serializable>, id: string): Promise<string | SessionGone> {
+ *   return (await db.update(id, session)) ? id : sessionGone;
+ * }
+ */
 export type SessionGone = typeof sessionGone;
 
-/** What the optional `regenerate` of a storage resolves to: the new identity. */
+/**
+ * What the optional `regenerate` of a storage resolves to: the new identity.
+ *
+ * @example
+ * async regenerate(session, { id }) {
+ *   const newId = randomBytes(32).toString("base64url");
+ *   await db.transaction(async (t) => { await t.delete(id); await t.insert(newId, session); });
+ *   return { header: newId, metadata: { id: newId } };
+ * }
+ */
 export type RegeneratedSession<Metadata> = {
   /**
    * The header of the new identity (a Set-Cookie value, or the plain value to seal), or
@@ -44,7 +90,7 @@ export type RegeneratedSession<Metadata> = {
 };
 
 /**
- * Where sessions live (the seed's `SessionStorage<Value, Metadata>`): a cookie,
+ * Where sessions live (`SessionStorage<Value, Metadata>` of Remastered's sessions API): a cookie,
  * process memory, Redis, a database, or your own. Two methods make a storage:
  *
  * - `fromHeader` (reading phase) gets the raw request header (the whole `Cookie`
@@ -141,7 +187,13 @@ export interface SessionStorage<Value, Metadata = undefined> {
   toHeaderMaybeSync?(session: StoredSession<Value>, metadata: Metadata, lifetime?: SessionLifetime): MaybePromise<string | SessionGone>;
 }
 
-/** The `Value` type of a storage. */
+/**
+ * The `Value` type of a storage.
+ *
+ * @example
+ * const storage = createCookieSessionStorage({ cookie });
+ * type Value = ValueOf<typeof storage>; // Serializable
+ */
 export type ValueOf<Storage> = Storage extends SessionStorage<infer Value, any> ? Value : never; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Reads through the storage's fastest way: `fromHeaderMaybeSync` when it offers one, else `fromHeader`. */
@@ -200,7 +252,7 @@ export function emptySession<Value>(): StoredSession<Value> {
 
 /**
  * The reading and writing methods of a storage that never waits, from one read and one
- * write function: the seed's async pair, and the synchronous extensions the middleware prefers.
+ * write function: the asynchronous pair of the interface, and the synchronous extensions the middleware prefers.
  */
 export function synchronousSessionMethods<Value, Metadata>(
   read: (header: string | undefined, lifetime?: SessionLifetime) => SessionWithMetadata<Value, Metadata>,

@@ -12,12 +12,18 @@ import {
 } from "./session-storage.js";
 import { defaultStorageTimeout, validateTimeout, withinTimeout } from "./storage-timeout.js";
 
-/** Keys and value types of a session, e.g. `{ user: User; visits: number }` (a type or an interface). */
+/**
+ * Keys and value types of a session, e.g. `{ user: User; visits: number }` (a type or an interface).
+ *
+ * @example
+ * type Data = { user: { id: number; name: string }; visits: number };
+ * const session = sessions<Data>({ storage }); // a SessionRecord of your keys
+ */
 export type SessionRecord<Value> = Record<string, Value>;
 
 /**
  * The session of one request: a `Map`-like API plus `flash` and `commit`
- * (the seed's `SessionStore<Value>`).
+ * (the `SessionStore<Value>` of Remastered's sessions API).
  *
  * `Data` and `Flash` are optional: name your keys once and `get`, `set` and
  * `flash` are typed, with no declaration merging.
@@ -41,6 +47,7 @@ export interface SessionStore<
    * shown: this request's commit removes it.
    */
   get<Key extends keyof Data & string>(key: Key): Data[Key] | undefined;
+  /** The value of a flash key: shown once, then removed by this request's commit. */
   get<Key extends keyof Flash & string>(key: Key): Flash[Key] | undefined;
   /** Stores a lasting value. Setting a flashed key makes it an ordinary value. */
   set<Key extends keyof Data & string>(key: Key, value: Data[Key]): void;
@@ -69,7 +76,12 @@ export interface SessionStore<
   regenerate(): void;
 }
 
-/** Options of a session store. */
+/**
+ * Options of a session store.
+ *
+ * @example
+ * const session = await intoSessionStore(storage, req.headers.cookie, { storageTimeout: 500 });
+ */
 export type SessionStoreOptions = {
   /**
    * Milliseconds a storage call may take before it fails with `SessionStorageTimeoutError`.
@@ -79,7 +91,7 @@ export type SessionStoreOptions = {
 };
 
 /**
- * Opens one session from a raw request header (the seed's `intoSessionStore`).
+ * Opens one session from a raw request header (`intoSessionStore` of Remastered's sessions API).
  *
  * @example
  * const session = await intoSessionStore(storage, req.headers.cookie);

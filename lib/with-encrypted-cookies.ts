@@ -18,7 +18,14 @@ import {
   type StoredSession,
 } from "./session-storage.js";
 
-/** What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata. */
+/**
+ * What `withEncryptedCookies` carries from reading to committing, around the wrapped storage's own metadata.
+ *
+ * @example
+ * const storage = withEncryptedCookies({ cookie, storage: idStorage });
+ * const [session, metadata] = await storage.fromHeader(req.headers.cookie);
+ * metadata?.inner; // what idStorage.fromHeader returned: e.g. the session id
+ */
 export type EncryptedCookieMetadata<InnerMetadata> = {
   /** The wrapped storage's metadata. */
   inner: InnerMetadata;
@@ -26,8 +33,9 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
   createdAt: number;
   /** When the client's cookie expires; `undefined` while the client holds no live cookie for this session. */
   expiresAt: number | undefined;
-  /** The token the client sent (or the last one sealed) and the wrapped storage's value inside it. */
+  /** The token the client sent (or the last one sealed). */
   token: string | undefined;
+  /** The wrapped storage's value inside `token`. */
   sealedValue: string | undefined;
   /** The cookie was sealed under a retired secret: commit re-encrypts it under the current one. */
   needsReseal: boolean;
@@ -36,8 +44,13 @@ export type EncryptedCookieMetadata<InnerMetadata> = {
 /**
  * A storage behind one encrypted cookie, with its resolved cookie settings. Its header is
  * a whole `Set-Cookie` value, or `""` when there is nothing to send (the session was gone).
+ *
+ * @example
+ * const storage: EncryptedCookieStorage<Serializable, string> = withEncryptedCookies({ cookie, storage: idStorage });
+ * storage.cookie.name; // "sid"
  */
 export interface EncryptedCookieStorage<Value, InnerMetadata> extends SessionStorage<Value, EncryptedCookieMetadata<InnerMetadata>> {
+  /** The cookie settings, every default filled in. */
   readonly cookie: ResolvedCookieOptions;
   fromHeaderMaybeSync(header?: string): MaybePromise<SessionWithMetadata<Value, EncryptedCookieMetadata<InnerMetadata>>>;
   toHeader(session: StoredSession<Value>, metadata: EncryptedCookieMetadata<InnerMetadata>): Promise<string>;
@@ -55,7 +68,7 @@ const knownOptions = new Set(["cookie", "storage", "clock"]);
 
 /**
  * Wraps a storage whose own header is a plain string (a session id, some JSON)
- * so that on the wire it is one encrypted, expiring cookie: the seed's helper.
+ * so that on the wire it is one encrypted, expiring cookie.
  * The wrapped storage receives the decrypted string (or `undefined` when there is
  * no valid, unexpired cookie) and returns the string to seal, or `sessionGone`.
  * Both calls also receive the session's `lifetime` (`{ createdAt, expiresAt }`, ms

@@ -3,6 +3,13 @@ import { refuseUnknownOptions, SessionConfigError } from "../errors.js";
 /**
  * Settings of the session cookie. Only `name` and `secret` are required; every
  * default is the safe choice (see the README for the reasons).
+ *
+ * @example
+ * const cookie: CookieOptions = {
+ *   name: "__Host-sid",
+ *   secret: [process.env.SESSION_SECRET!, process.env.OLD_SESSION_SECRET!], // the first encrypts, both decrypt
+ *   maxAge: 1800,
+ * };
  */
 export type CookieOptions = {
   /** Cookie name, e.g. `"sid"` or `"__Host-sid"`. */
@@ -45,17 +52,35 @@ export type CookieOptions = {
   sameSite?: "lax" | "strict" | "none";
 };
 
+/**
+ * The cookie settings a storage uses, every default filled in: `storage.cookie`.
+ *
+ * @example
+ * const storage = createMemorySessionStorage({ cookie: { name: "sid", secret } });
+ * storage.cookie.maxAge; // 3600: the default
+ */
 export type ResolvedCookieOptions = {
+  /** The cookie's name. */
   name: string;
+  /** Every secret, the one that encrypts first. */
   secrets: readonly string[];
+  /** Hidden from `document.cookie`. */
   httpOnly: boolean;
+  /** The cookie's `Path`. */
   path: string;
+  /** The cookie's `Domain`, or `undefined` for the host that set it. */
   domain: string | undefined;
+  /** Sent over HTTPS only. */
   secure: boolean;
+  /** Idle timeout, in seconds. */
   maxAge: number;
+  /** Longest life of a session, in seconds, however active. */
   absoluteTimeout: number;
+  /** Seconds of idle lifetime left at which an unchanged session is renewed. */
   renewThreshold: number;
+  /** Seconds of grace for clocks that disagree. */
   clockTolerance: number;
+  /** The cookie's `SameSite`. */
   sameSite: "lax" | "strict" | "none";
 };
 

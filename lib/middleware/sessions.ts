@@ -16,6 +16,11 @@ import { createResponseHolder, type ResponseHooks } from "./hold-response.js";
  * Inherited, not declared on `Express.Request` itself, so that it can coexist with
  * `@types/express-session` during a migration: express-session's own `session` then takes
  * precedence, ours asks nothing of it (`unknown`), and our session is `middleware.sessionOf(req)`.
+ *
+ * @example
+ * app.get("/", (req, res) => {
+ *   res.send(`Visits: ${req.session.get("visits") ?? 0}`); // req.session: a SessionStore
+ * });
  */
 export interface RemasteredSessionRequest {
   /**
@@ -37,14 +42,27 @@ declare global {
  * memory storage (`Value` is `unknown`) but not a cookie storage (`Serializable`). Its
  * `toHeader` is written as a function-typed property, which TypeScript checks strictly
  * (a method's parameters would be checked loosely and let a `Date` through).
+ *
+ * @example
+ * type Data = { lastSeen: Date };
+ * sessions<Data>({ storage: createMemorySessionStorage({ cookie }) }); // fine: memory holds any value
+ * sessions<Data>({ storage: createCookieSessionStorage({ cookie }) }); // compile error: a Date is not JSON
  */
 export interface SessionStorageFor<Values> extends Omit<SessionStorage<any, any>, "toHeader"> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The storage's commit phase (see `SessionStorage.toHeader`), typed so that it must accept the middleware's values. */
   toHeader: (session: StoredSession<Values>, metadata: any, lifetime?: SessionLifetime) => Promise<string | SessionGone>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** The values a session with these keys holds; an optional key adds no `undefined`. */
 type ValuesOf<Data extends object> = Required<Data>[keyof Data & string];
 
+/**
+ * Options of `sessions()`.
+ *
+ * @example
+ * const options: SessionsOptions = { storage, headerName: "authorization", responseHeaderName: "x-session-token" };
+ * app.use("/api", sessions(options));
+ */
 export type SessionsOptions<
   Data extends object = SessionRecord<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   Flash extends object = Data,
@@ -75,7 +93,14 @@ export type SessionsOptions<
 
 type NextFunction = (error?: unknown) => void;
 
-/** A `(req, res, next)` middleware for Express, Connect or `node:http`, with typed access to the session. */
+/**
+ * A `(req, res, next)` middleware for Express, Connect or `node:http`, with typed access to the session.
+ *
+ * @example
+ * const session: SessionMiddleware<{ user: { id: number } }, { message: string }> = sessions({ storage });
+ * app.use(session);
+ * app.get("/", (req, res) => res.json(session.sessionOf(req).get("user") ?? null));
+ */
 export type SessionMiddleware<Data extends object, Flash extends object> = {
   (req: IncomingMessage, res: ServerResponse, next: NextFunction): void;
   /**

@@ -32,7 +32,12 @@ export function createCookieSessionStorage(options: {
 
 const knownOptions = new Set(["cookie", "clock"]);
 
-/** Alias of `createCookieSessionStorage`, the name used in the seed's examples. */
+/**
+ * Alias of `createCookieSessionStorage`, the name on Remastered's sessions page.
+ *
+ * @example
+ * const storage = CookieSessionStorage({ cookie: { name: "sid", secret } });
+ */
 export const CookieSessionStorage = createCookieSessionStorage;
 
 const emptyContentJson = "{}";

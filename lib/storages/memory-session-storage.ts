@@ -13,7 +13,14 @@ import {
 } from "../session-storage.js";
 import { withEncryptedCookies, type EncryptedCookieStorage } from "../with-encrypted-cookies.js";
 
+/**
+ * Options of `createMemorySessionStorage`.
+ *
+ * @example
+ * const options: MemorySessionStorageOptions = { cookie: { name: "sid", secret }, maxSessions: 50_000 };
+ */
 export type MemorySessionStorageOptions = {
+  /** The session cookie's settings: `name` and `secret` are required (see `CookieOptions`). */
   cookie: CookieOptions;
   /** New session ids. Default: 256 random bits from `crypto.randomBytes`, base64url. */
   generateId?: () => string;
@@ -23,7 +30,13 @@ export type MemorySessionStorageOptions = {
   clock?: Clock;
 };
 
-/** What the memory storage carries from reading to committing. */
+/**
+ * What the memory storage carries from reading to committing.
+ *
+ * @example
+ * const [session, metadata] = await storage.fromHeader(req.headers.cookie);
+ * metadata?.inner.id; // the session id, or undefined for a new session
+ */
 export type MemorySessionMetadata = {
   /** The session's id; `undefined` until a new session is first stored. */
   id: string | undefined;
@@ -35,7 +48,13 @@ export type MemorySessionMetadata = {
   snapshot: StoredSession<unknown>;
 };
 
-/** A memory storage: sessions in this process, an encrypted id in the cookie. */
+/**
+ * A memory storage: sessions in this process, an encrypted id in the cookie.
+ *
+ * @example
+ * const storage: MemorySessionStorage = createMemorySessionStorage({ cookie: { name: "sid", secret } });
+ * console.log(`${storage.size} live sessions`);
+ */
 export type MemorySessionStorage = EncryptedCookieStorage<unknown, MemorySessionMetadata> & {
   /** How many sessions are held right now. */
   readonly size: number;
@@ -151,7 +170,12 @@ export function createMemorySessionStorage(options: MemorySessionStorageOptions)
   return Object.defineProperty(storage, "size", { get: () => records.size, enumerable: true }) as MemorySessionStorage;
 }
 
-/** Alias of `createMemorySessionStorage`, the name used in the seed's pages. */
+/**
+ * Alias of `createMemorySessionStorage`, the name on Remastered's sessions page.
+ *
+ * @example
+ * const storage = MemorySessionStorage({ cookie: { name: "sid", secret } });
+ */
 export const MemorySessionStorage = createMemorySessionStorage;
 
 /**

@@ -22,6 +22,7 @@ export type { PostgresPool, PostgresPoolClient } from "./postgres/pool-connectio
 export type PostgresSessionStorageOptions = {
   /** A `pg.Pool`, yours: the storage checks connections out of it and gives them back, and never ends it. */
   pool: PostgresPool;
+  /** The session cookie's settings: `name` and `secret` are required (see `CookieOptions`). */
   cookie: CookieOptions;
   /** The table's name (quoted: taken literally). Default `"sessions"`. */
   tableName?: string;
@@ -149,7 +150,7 @@ export function createPostgresSessionStorage(options: PostgresSessionStorageOpti
 }
 
 /**
- * Alias of `createPostgresSessionStorage`, in the style of the seed's storage names.
+ * Alias of `createPostgresSessionStorage`, in the style of the storage names of Remastered's sessions page.
  *
  * @example
  * const storage = PostgresSessionStorage({ pool, cookie: { name: "sid", secret } });

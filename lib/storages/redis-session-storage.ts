@@ -22,6 +22,7 @@ export type RedisSessionStorageOptions = {
    * so that requests fail at once while Redis is unreachable instead of waiting for `timeout`.
    */
   client: RedisSessionClient;
+  /** The session cookie's settings: `name` and `secret` are required (see `CookieOptions`). */
   cookie: CookieOptions;
   /** Put before every key the storage writes. Default `"sess:"`. */
   prefix?: string;
@@ -79,7 +80,7 @@ export function createRedisSessionStorage(options: RedisSessionStorageOptions): 
 }
 
 /**
- * Alias of `createRedisSessionStorage`, named like the seed's storages.
+ * Alias of `createRedisSessionStorage`, named like the storages of Remastered's sessions page.
  *
  * @example
  * const storage = RedisSessionStorage({ client, cookie: { name: "sid", secret } });

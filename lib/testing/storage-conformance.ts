@@ -6,6 +6,16 @@ import { intoSessionStore, type SessionStore } from "../session-store.js";
 type TestFunction = (name: string, run: () => Promise<void>) => unknown;
 type DescribeFunction = (name: string, define: () => void) => unknown;
 
+/**
+ * What `testSessionStorage` needs to know of your storage.
+ *
+ * @example
+ * const options: StorageConformanceOptions = {
+ *   maxAge: 600,
+ *   createStorage: (clock) => createMyStorage({ cookie: { name: "sid", secret, maxAge: 600 }, clock }),
+ * };
+ * testSessionStorage("my storage", options);
+ */
 export type StorageConformanceOptions = {
   /**
    * Creates a fresh storage that reads time from `clock` (ms since the epoch); the kit
@@ -34,13 +44,16 @@ export type StorageConformanceOptions = {
    * `code` starts with `ERR_SESSION_`.
    */
   unresponsive?: {
+    /** Creates a storage pointed at a server that accepts connections and never answers. */
     createStorage(clock: Clock): SessionStorage<any, any> | Promise<SessionStorage<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    /** The storage's own bound, in ms: reads and commits must fail within it. */
     timeout: number;
   };
   /** Turns a committed header into the next request's header. Default: a `Set-Cookie`'s `name=value`. */
   toRequestHeader?(responseHeader: string): string | undefined;
   /** The test framework's `describe` and `test`. Default: the globals (jest, vitest); pass node:test's explicitly. */
   describe?: DescribeFunction;
+  /** The test framework's `test` (or `it`). Default: the global one. */
   test?: TestFunction;
 };
 

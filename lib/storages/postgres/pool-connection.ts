@@ -43,7 +43,9 @@ export type PostgresQueryable = {
 export type PostgresPoolClient = PostgresQueryable & {
   /** Gives the connection back; with an error (or `true`) the pool closes it instead. */
   release(destroy?: Error | boolean): void;
+  /** Listens for the connection's errors while a statement runs, so a dropped connection fails that statement instead of crashing the process. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Stops listening once the statement is done. */
   removeListener(event: "error", listener: (error: Error) => void): unknown;
   /** The server process behind the connection (pg sets it): what a statement we gave up on is cancelled by. */
   readonly processID?: number | null;
@@ -58,6 +60,7 @@ export type PostgresPoolClient = PostgresQueryable & {
  * const pool: PostgresPool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  */
 export type PostgresPool = {
+  /** Checks a connection out of the pool; the storage gives it back after one statement. */
   connect(): Promise<PostgresPoolClient>;
 };
 

@@ -10,9 +10,13 @@ import { SessionConfigError } from "../../errors.js";
  * const client: IoredisStyleClient = new Cluster([{ host: "10.0.0.1", port: 6379 }]);
  */
 export interface IoredisStyleClient {
+  /** HGETALL: reads a session's hash. */
   hgetall(key: string): Promise<unknown>;
+  /** EVALSHA: runs the storage's write script, cached on the server. */
   evalsha(sha1: string, numberOfKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
+  /** EVAL: the same script, sent whole when the server answers NOSCRIPT. */
   eval(script: string, numberOfKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
+  /** DEL: removes a session (destroy, and the old identity of regenerate). */
   del(key: string): Promise<unknown>;
 }
 
@@ -24,9 +28,13 @@ export interface IoredisStyleClient {
  * const client: NodeRedisStyleClient = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
  */
 export interface NodeRedisStyleClient {
+  /** HGETALL: reads a session's hash. */
   hGetAll(key: string): Promise<unknown>;
+  /** EVALSHA: runs the storage's write script, cached on the server. */
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** EVAL: the same script, sent whole when the server answers NOSCRIPT. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** DEL: removes a session (destroy, and the old identity of regenerate). */
   del(key: string): Promise<unknown>;
 }
 
