@@ -190,10 +190,10 @@ function indent(text: string): string {
     .join("\n");
 }
 
-/** Runs a command to completion; resolves to its output, rejects with it on a non-zero exit. */
+/** Runs a command to completion; resolves to its output (uncoloured, for logs), rejects with it on a non-zero exit. */
 function run(command: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
