@@ -2,7 +2,8 @@
 // a link into this repository whose file does not exist, an in-page anchor no heading makes,
 // or a relative link in README.md, which breaks on the npm page (docs/ and bench/ are not in
 // the package). The "## Performance" section is left out of that last rule: the benchmark
-// tool regenerates it, with links of its own.
+// tool regenerates it, with links of its own. It also fails on an `npm run <script>` that
+// package.json does not define: a newcomer copies those commands.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 
@@ -25,9 +26,13 @@ function anchorsOf(markdown) {
   return anchors;
 }
 
+const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
 const problems = [];
 for (const file of files) {
   const markdown = readFileSync(join(root, file), "utf8");
+  for (const [, script] of markdown.matchAll(/npm run\s+([\w:-]+)/g)) {
+    if (!(script in scripts)) problems.push(`${file}: \`npm run ${script}\` names no script of package.json`);
+  }
   const anchors = anchorsOf(markdown);
   let section = "";
   for (const [index, line] of markdown.split("\n").entries()) {
@@ -55,7 +60,7 @@ for (const file of files) {
 }
 
 if (problems.length > 0) {
-  console.error(`${problems.length} broken link(s):\n  ${problems.join("\n  ")}`);
+  console.error(`${problems.length} broken link(s) or command(s):\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`Links: every link in ${files.join(", ")} leads somewhere.`);
+console.log(`Links: every link and npm script in ${files.join(", ")} leads somewhere.`);
