@@ -104,15 +104,20 @@ export async function watchCommands(port: number): Promise<{ during(run: () => P
     if (waitingFor && name.toLowerCase() === "echo" && rest[0] === waitingFor.text) return waitingFor.found();
     seen.push([name.toLowerCase(), ...rest]);
   });
+  // A marker echoed now reaches MONITOR after every command sent before it.
+  const everythingSentSoFarSeen = async () => {
+    const text = `marker-${Math.random()}`;
+    const found = new Promise<void>((resolve) => (waitingFor = { text, found: resolve }));
+    await marker.echo(text);
+    await found;
+  };
   return {
     async during(run) {
+      // MONITOR reports asynchronously: commands sent before this run may still be on their way.
+      await everythingSentSoFarSeen();
       seen = [];
       await run();
-      // MONITOR reports asynchronously: a marker sent after the requests shows when all before it arrived.
-      const text = `end-of-run-${Math.random()}`;
-      const found = new Promise<void>((resolve) => (waitingFor = { text, found: resolve }));
-      await marker.echo(text);
-      await found;
+      await everythingSentSoFarSeen();
       return seen.filter(([name]) => name !== "info");
     },
     stop() {
