@@ -2,6 +2,7 @@
 import type { LoadResult, Probe } from "./load.js";
 import type { ServerCounts } from "./routes.js";
 import type { ServerCallCounts } from "./routes.js";
+import type { AesGcmCost } from "./aes-gcm-cost.js";
 import type { Workload } from "./workloads.js";
 
 export type RunStatus = "valid" | "invalid" | "too-large";
@@ -56,7 +57,8 @@ export type ReportMeta = {
   /** The machine's 1-minute load average when the run started and ended: other work disturbs a run. */
   loadAverage: { start: number; end: number };
   harnessNode: string;
-  servers: { node: string; nodeVersion: string | undefined }[];
+  /** Each server node binary, and what AES-GCM costs on it when the cookie storage and the no-crypto probe both ran. */
+  servers: { node: string; nodeVersion: string | undefined; aesGcm?: AesGcmCost }[];
   settings: { rounds: number; duration: number; warmup: number; connections: number; smoke: boolean };
   versions: Record<string, string>;
   command: string;
@@ -138,6 +140,31 @@ function spread(ratios: (number | undefined)[]): { ratioMin?: number; ratioMax?:
 function spreadCell(row: Summary): string {
   if (row.ratioMin === undefined || row.ratioMax === undefined || row.rounds < 2) return "—";
   return `${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}`;
+}
+
+/** The pair the "cost of cryptography" line compares: our cookie storage and the cookie middleware with no crypto. */
+export const cookieStorageVariant = "remastered-cookie";
+export const noCryptoCeilingVariant = "no-crypto-probe";
+
+/**
+ * The cookie storage's CPU per request over the no-crypto probe's, set against the AES-GCM
+ * work it does on that workload: a write seals once (the token it re-reads is one it sealed,
+ * found in its cache: no open); a read of such a token opens nothing.
+ */
+function cryptoCostLine(rows: Summary[], workload: Workload, aesGcm: AesGcmCost | undefined): string | undefined {
+  const ours = rows.find((row) => row.variant === cookieStorageVariant)?.cpuMicrosPerRequest;
+  const ceiling = rows.find((row) => row.variant === noCryptoCeilingVariant)?.cpuMicrosPerRequest;
+  if (ours === undefined || ceiling === undefined || !aesGcm) return undefined;
+  const writes = workload.cycle.filter((request) => request.method === "POST").length / workload.cycle.length;
+  const allowance = writes * aesGcm.sealMicros;
+  const over = ours - ceiling;
+  const beyond = over - allowance;
+  return (
+    `**${cookieStorageVariant} − ${noCryptoCeilingVariant}: ${over >= 0 ? "+" : ""}${over.toFixed(1)} µs CPU per request.** ` +
+    `The AES-GCM work it does here: ${writes === 0 ? "none (every token read was sealed or opened before by this process: cached)" : `${writes === 1 ? "one seal" : `${writes.toFixed(1)} seal per request`} of the ${aesGcm.plaintextBytes}-byte session, ${allowance.toFixed(1)} µs`} ` +
+    `(\`bench/aes-gcm-cost.ts\` on this Node: seal ${aesGcm.sealMicros.toFixed(1)} µs, open ${aesGcm.openMicros.toFixed(1)} µs). ` +
+    (beyond <= 0 ? "Within what the cryptography costs." : `${beyond.toFixed(1)} µs more than the cryptography costs.`)
+  );
 }
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? "—" : value.toFixed(digits));
@@ -245,6 +272,8 @@ export function renderMarkdown(options: {
         );
       }
       lines.push("");
+      const cryptoCost = cryptoCostLine(rows, workload, server.aesGcm);
+      if (cryptoCost) lines.push(cryptoCost, "");
     }
   }
   lines.push(`Produced by \`${meta.command}\`.`, "");
