@@ -45,7 +45,7 @@ export function renderChart(options: {
     `<text x="${left}" y="20" font-size="14" font-weight="600">Requests per second relative to bare Express (higher is better)</text>`,
     `<text x="${left}" y="36" fill="#555">${escapeXml(
       `${meta.date.slice(0, 10)} · ${meta.machine.cpu} · ${meta.machine.cores} cores · ${meta.settings.connections} connections, ` +
-        `${meta.settings.duration} s × ${meta.settings.rounds} round${meta.settings.rounds === 1 ? "" : "s"} (median)` +
+        `${meta.settings.duration} s × ${meta.settings.rounds} round${meta.settings.rounds === 1 ? "" : "s"} (median; whisker: lowest–highest round)` +
         (meta.settings.smoke ? " · SMOKE RUN, not a measurement" : ""),
     )}</text>`,
   );
@@ -96,7 +96,17 @@ export function renderChart(options: {
         out.push(
           `<rect x="${x}" y="${barTop.toFixed(1)}" width="${barWidth}" height="${(plotBottom - barTop).toFixed(1)}" fill="${colorOf(variant)}">` +
             `<title>${escapeXml(`${variant} · ${workload}: ${summary.ratio.toFixed(3)} × bare`)}</title></rect>`,
-          `<text transform="translate(${center} ${(barTop - 3).toFixed(1)}) rotate(-90)" font-size="9" fill="#333">${summary.ratio.toFixed(2)}</text>`,
+        );
+        // The rounds' spread as a whisker: bars whose whiskers overlap are not told apart by this run.
+        const hasSpread = summary.rounds > 1 && summary.ratioMin !== undefined && summary.ratioMax !== undefined;
+        if (hasSpread) {
+          out.push(
+            `<line x1="${center}" x2="${center}" y1="${y(summary.ratioMax!).toFixed(1)}" y2="${y(summary.ratioMin!).toFixed(1)}" stroke="#111" stroke-width="1"/>`,
+          );
+        }
+        const labelBottom = hasSpread ? Math.min(barTop, y(summary.ratioMax!)) : barTop;
+        out.push(
+          `<text transform="translate(${center} ${(labelBottom - 3).toFixed(1)}) rotate(-90)" font-size="9" fill="#333">${summary.ratio.toFixed(2)}</text>`,
         );
       });
     });

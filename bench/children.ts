@@ -13,6 +13,13 @@ const serverModule = fileURLToPath(new URL("./server.ts", import.meta.url));
 // The children run TypeScript through tsx's loader, under whichever node binary --node names.
 const tsxLoader = import.meta.resolve("tsx");
 
+/**
+ * Extra node flags for every server child, from BENCH_SERVER_NODE_FLAGS (space-separated):
+ * e.g. `--cpu-prof --cpu-prof-dir=bench-results/profiles` or `--trace-deopt`, to look
+ * inside one variant without changing the harness.
+ */
+const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+
 const live = new Set<ChildProcess>();
 
 /** Kills every child still running, by process id. */
@@ -64,7 +71,7 @@ export async function startServer(options: {
   const { nodeBin, child: childOptions, logFile, label, readyTimeoutMs = 30_000 } = options;
   const child = fork(serverModule, [JSON.stringify(childOptions)], {
     execPath: nodeBin,
-    execArgv: ["--import", tsxLoader],
+    execArgv: [...serverNodeFlags, "--import", tsxLoader],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, NODE_ENV: "production" },
   });

@@ -2,6 +2,7 @@
 import type { LoadResult, Probe } from "./load.js";
 import type { ServerCounts } from "./routes.js";
 import type { ServerCallCounts } from "./routes.js";
+import type { AesGcmCost } from "./aes-gcm-cost.js";
 import type { Workload } from "./workloads.js";
 
 export type RunStatus = "valid" | "invalid" | "too-large";
@@ -36,6 +37,9 @@ export type RunRecord = ResultIdentity & {
 export type Summary = ResultIdentity & {
   rounds: number;
   ratio?: number;
+  /** The lowest and highest ratio over the valid rounds: a difference inside this spread is noise. */
+  ratioMin?: number;
+  ratioMax?: number;
   requestsPerSecond?: number;
   p50?: number;
   p99?: number;
@@ -53,7 +57,8 @@ export type ReportMeta = {
   /** The machine's 1-minute load average when the run started and ended: other work disturbs a run. */
   loadAverage: { start: number; end: number };
   harnessNode: string;
-  servers: { node: string; nodeVersion: string | undefined }[];
+  /** Each server node binary, and what AES-GCM costs on it when the cookie storage and the no-crypto probe both ran. */
+  servers: { node: string; nodeVersion: string | undefined; aesGcm?: AesGcmCost }[];
   settings: { rounds: number; duration: number; warmup: number; connections: number; smoke: boolean };
   versions: Record<string, string>;
   command: string;
@@ -107,6 +112,7 @@ export function summarize(runs: RunRecord[], order: { nodes: string[]; workloads
           ...(status === "valid"
             ? {
                 ratio: pick((run) => run.ratio),
+                ...spread(valid.map((run) => run.ratio)),
                 requestsPerSecond: pick((run) => run.load?.requestsPerSecond),
                 p50: pick((run) => run.load?.p50),
                 p99: pick((run) => run.load?.p99),
@@ -123,6 +129,42 @@ export function summarize(runs: RunRecord[], order: { nodes: string[]; workloads
     }
   }
   return summaries;
+}
+
+function spread(ratios: (number | undefined)[]): { ratioMin?: number; ratioMax?: number } {
+  const known = ratios.filter((ratio): ratio is number => ratio !== undefined && Number.isFinite(ratio));
+  return known.length === 0 ? {} : { ratioMin: Math.min(...known), ratioMax: Math.max(...known) };
+}
+
+/** The rounds' lowest–highest ratio; one round has no spread. */
+function spreadCell(row: Summary): string {
+  if (row.ratioMin === undefined || row.ratioMax === undefined || row.rounds < 2) return "—";
+  return `${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}`;
+}
+
+/** The pair the "cost of cryptography" line compares: our cookie storage and the cookie middleware with no crypto. */
+export const cookieStorageVariant = "remastered-cookie";
+export const noCryptoCeilingVariant = "no-crypto-probe";
+
+/**
+ * The cookie storage's CPU per request over the no-crypto probe's, set against the AES-GCM
+ * work it does on that workload: a write seals once (the token it re-reads is one it sealed,
+ * found in its cache: no open); a read of such a token opens nothing.
+ */
+function cryptoCostLine(rows: Summary[], workload: Workload, aesGcm: AesGcmCost | undefined): string | undefined {
+  const ours = rows.find((row) => row.variant === cookieStorageVariant)?.cpuMicrosPerRequest;
+  const ceiling = rows.find((row) => row.variant === noCryptoCeilingVariant)?.cpuMicrosPerRequest;
+  if (ours === undefined || ceiling === undefined || !aesGcm) return undefined;
+  const writes = workload.cycle.filter((request) => request.method === "POST").length / workload.cycle.length;
+  const allowance = writes * aesGcm.sealMicros;
+  const over = ours - ceiling;
+  const beyond = over - allowance;
+  return (
+    `**${cookieStorageVariant} − ${noCryptoCeilingVariant}: ${over >= 0 ? "+" : ""}${over.toFixed(1)} µs CPU per request.** ` +
+    `The AES-GCM work it does here: ${writes === 0 ? "none (every token read was sealed or opened before by this process: cached)" : `${writes === 1 ? "one seal" : `${writes.toFixed(1)} seal per request`} of the ${aesGcm.plaintextBytes}-byte session, ${allowance.toFixed(1)} µs`} ` +
+    `(\`bench/aes-gcm-cost.ts\` on this Node: seal ${aesGcm.sealMicros.toFixed(1)} µs, open ${aesGcm.openMicros.toFixed(1)} µs). ` +
+    (beyond <= 0 ? "Within what the cryptography costs." : `${beyond.toFixed(1)} µs more than the cryptography costs.`)
+  );
 }
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? "—" : value.toFixed(digits));
@@ -180,7 +222,8 @@ export function renderMarkdown(options: {
       `${settings.connections} connections for ${settings.warmup} s of warm-up and ${settings.duration} s measured, ` +
       `${settings.rounds} round${settings.rounds === 1 ? "" : "s"} with every variant in each round (interleaved). ` +
       `**req/s ÷ bare** is the variant's requests per second over bare Express's in the same round ` +
-      `(median over rounds), higher is better; p50/p99 are latencies of the measured responses; Cookie and ` +
+      `(median over rounds), higher is better, and **rounds' spread** its lowest and highest over the rounds (a ` +
+      `difference between two variants inside their spreads is noise, not a finding); p50/p99 are latencies of the measured responses; Cookie and ` +
       `Set-Cookie are bytes of the header values (all cookies added up); **CPU µs/req** is the server's CPU time ` +
       `(user + system) per request under load, warm-up included, and **CPU − bare** what the session library adds to it ` +
       `(less noisy than req/s on a shared machine); **server calls/req** is, for the variants on a server (Redis, ` +
@@ -217,18 +260,20 @@ export function renderMarkdown(options: {
       const withServer = rows.some((row) => row.serverCallsPerRequest !== undefined);
       const serverCell = (row: Summary) => (withServer ? ` ${fixed(row.serverCallsPerRequest, 2)} |` : "");
       lines.push(
-        `| variant | req/s ÷ bare | req/s | CPU µs/req | CPU − bare |${withServer ? " server calls/req |" : ""} p50 ms | p99 ms | ` +
+        `| variant | req/s ÷ bare | rounds' spread | req/s | CPU µs/req | CPU − bare |${withServer ? " server calls/req |" : ""} p50 ms | p99 ms | ` +
           `Cookie B | Set-Cookie B${mixed ? " (write / read)" : ""} | RSS MB | valid |`,
-        `| --- | ---: | ---: | ---: | ---: |${withServer ? " ---: |" : ""} ---: | ---: | ---: | ---: | ---: | --- |`,
+        `| --- | ---: | ---: | ---: | ---: | ---: |${withServer ? " ---: |" : ""} ---: | ---: | ---: | ---: | ---: | --- |`,
       );
       for (const row of rankRows(rows)) {
         lines.push(
-          `| ${row.variant} | ${fixed(row.ratio, 2)} | ${integer(row.requestsPerSecond)} | ${fixed(row.cpuMicrosPerRequest, 1)} | ` +
+          `| ${row.variant} | ${fixed(row.ratio, 2)} | ${spreadCell(row)} | ${integer(row.requestsPerSecond)} | ${fixed(row.cpuMicrosPerRequest, 1)} | ` +
             `${cpuAboveBare(row, bare)} |${serverCell(row)} ${fixed(row.p50, 2)} | ` +
             `${fixed(row.p99, 2)} | ${integer(row.cookieBytes)} | ${setCookieCell(row, workload)} | ${fixed(row.rssMB, 1)} | ${statusCell(row)} |`,
         );
       }
       lines.push("");
+      const cryptoCost = cryptoCostLine(rows, workload, server.aesGcm);
+      if (cryptoCost) lines.push(cryptoCost, "");
     }
   }
   lines.push(`Produced by \`${meta.command}\`.`, "");

@@ -25,7 +25,8 @@ import { parseArgs } from "node:util";
 import { renderChart } from "./chart.js";
 import { killAllChildren, startServer, type ServerChild, type ServerSnapshot } from "./children.js";
 import { loadServer, openSessions, probe, SetupError } from "./load.js";
-import { addRatios, renderMarkdown, summarize, type ReportMeta, type RunRecord } from "./report.js";
+import type { AesGcmCost } from "./aes-gcm-cost.js";
+import { addRatios, cookieStorageVariant, noCryptoCeilingVariant, renderMarkdown, summarize, type ReportMeta, type RunRecord } from "./report.js";
 import type { ServerCounts } from "./routes.js";
 import type { ServerCallCounts } from "./routes.js";
 import { baselineVariant, variants } from "./variants/index.js";
@@ -321,6 +322,23 @@ function ourVersion(): string {
   }
 }
 
+/**
+ * AES-GCM's cost for one benchmark session on `node` (`aes-gcm-cost.ts` in a child of that
+ * binary), when the cookie storage and the no-crypto probe both ran: the report sets their
+ * difference against it.
+ */
+function aesGcmCostOn(node: string, options: Options): AesGcmCost | undefined {
+  if (options.smoke || !options.variants.includes(cookieStorageVariant) || !options.variants.includes(noCryptoCeilingVariant)) return undefined;
+  try {
+    const script = fileURLToPath(new URL("./aes-gcm-cost.ts", import.meta.url));
+    const output = execFileSync(node, ["--import", import.meta.resolve("tsx"), script], { encoding: "utf8", timeout: 60_000 });
+    return JSON.parse(output) as AesGcmCost;
+  } catch (error) {
+    console.error(`aes-gcm-cost on ${node}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 function nodeVersionOf(node: string): string {
   try {
     return execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
@@ -461,6 +479,7 @@ async function main(): Promise<number> {
     servers: options.nodes.map((node) => ({
       node: path.relative(repoRoot, node).startsWith("..") ? node : path.relative(repoRoot, node),
       nodeVersion: runs.find((run) => run.node === node && run.nodeVersion)?.nodeVersion ?? nodeVersionOf(node),
+      aesGcm: aesGcmCostOn(node, options),
     })),
     settings: {
       rounds: options.rounds,

@@ -315,6 +315,11 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
     return undefined;
   }
 
+  /** @internal Whether this session was opened through `storage`: how a middleware recognises its own on `req.session`. */
+  isOpenedThrough(storage: SessionStorage<unknown, unknown>): boolean {
+    return this.#storage === storage;
+  }
+
   /** @internal The header of the latest commit of this request: `""` when it had nothing to send, `undefined` before any. */
   get committedHeader(): string | undefined {
     return this.#committedHeader;

@@ -49,6 +49,9 @@ function onRedis(client: BenchRedisClient) {
 
 export const variants: VariantEntry[] = [
   { name: "bare", load: async () => (await import("./bare.js")).bare },
+  // Hand-written cookie middlewares, the ends of the scale for a cookie storage (see probes.ts).
+  { name: "no-crypto-probe", load: async () => (await import("./probes.js")).noCryptoProbe },
+  { name: "jwe-every-request-probe", load: async () => (await import("./probes.js")).jweEveryRequestProbe },
   ours("remastered-cookie", (lib, cookie) => lib.createCookieSessionStorage({ cookie })),
   ours("remastered-memory", (lib, cookie) => lib.createMemorySessionStorage({ cookie })),
   ours("remastered-redis", onRedis("node-redis"), { usesRedis: true }),

@@ -34,11 +34,12 @@ export type StorageMaker = (
   context: VariantContext,
 ) => AnyStorage | Promise<{ storage: AnyStorage } & Pick<BenchVariant, "close" | "serverCalls">>;
 
-export function remastered(makeStorage: StorageMaker): VariantFactory {
+/** `library`: the package's `sessions` from another build (`bench/in-process.ts --alt`, for A/B tests); default `dist/`. */
+export function remastered(makeStorage: StorageMaker, library: { sessions: typeof sessions } = { sessions }): VariantFactory {
   return async (context) => {
     const made = await makeStorage(benchCookie, context);
     const { storage, ...extras } = "storage" in made ? made : { storage: made };
-    const middleware = sessions<Data>({ storage });
+    const middleware = library.sessions<Data>({ storage });
     return {
       ...extras,
       mount(app) {

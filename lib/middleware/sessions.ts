@@ -142,14 +142,21 @@ export function sessions<
   Flash extends object = Data,
 >(options: SessionsOptions<Data, Flash>): SessionMiddleware<Data, Flash> {
   const { storage, requestHeader, transport, storageTimeout } = validateOptions(options);
-  // Each middleware keeps its session on the request under its own symbol: a WeakMap
-  // would do too, but weak keys that die by the thousand per second cost the GC dearly.
+  // The session is found on req.session, recognised by its storage. Only when another
+  // middleware holds req.session (express-session during a migration) does it go under
+  // this middleware's own symbol: every property added to an Express request costs a
+  // hidden-class transition (several µs on Node 20), and a WeakMap's dying keys cost the GC.
   const sessionKey = Symbol("remastered-sessions");
   type RequestWithSession = IncomingMessage & { [sessionKey]?: TrackedSessionStore<unknown, unknown>; session?: unknown };
   const holdResponse = createResponseHolder();
+  const ownSessionOf = (req: RequestWithSession): TrackedSessionStore<unknown, unknown> | undefined => {
+    const { session } = req;
+    if (session instanceof TrackedSessionStore && session.isOpenedThrough(storage)) return session;
+    return req[sessionKey];
+  };
 
   const middleware = (req: RequestWithSession, res: ServerResponse, next: NextFunction): void => {
-    if (req[sessionKey]) return next(); // mounted twice on one route
+    if (ownSessionOf(req)) return next(); // mounted twice on one route
     let opened: MaybePromise<TrackedSessionStore<unknown, unknown>>;
     try {
       opened = TrackedSessionStore.openMaybeSync(storage, transport.storageHeaderOf(readRequestHeader(req, requestHeader)), storageTimeout);
@@ -162,17 +169,17 @@ export function sessions<
   };
 
   const expose = (req: RequestWithSession, res: ServerResponse, next: NextFunction, session: TrackedSessionStore<unknown, unknown>) => {
-    req[sessionKey] = session;
     // Another session middleware mounted first (express-session during a migration) keeps
     // req.session; ours is then middleware.sessionOf(req).
     if (req.session === undefined) req.session = session;
+    else req[sessionKey] = session;
     holdResponse(res, new CommitBeforeHeaders(session, res, next, transport));
     next();
   };
 
   return Object.assign(middleware, {
     sessionOf(req: IncomingMessage) {
-      const session = (req as RequestWithSession)[sessionKey];
+      const session = ownSessionOf(req as RequestWithSession);
       if (!session) throw new SessionNotLoadedError();
       return session as unknown as SessionStore<unknown, Data, Flash>;
     },
