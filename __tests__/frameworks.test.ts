@@ -1,5 +1,5 @@
 // The middleware outside the plain Express path: Connect, node:http, cookie-parser, token
-// headers, and the seed's createSessionStore / intoSessionStore without any middleware.
+// headers, and Remastered's createSessionStore / intoSessionStore without any middleware.
 import { describe, expect, test } from "@jest/globals";
 import connect from "connect";
 import cookieParser from "cookie-parser";
@@ -189,7 +189,7 @@ describe("alongside cookie-parser", () => {
 });
 
 /**
- * A do-it-yourself token storage written against exactly the seed's interface: the
+ * A do-it-yourself token storage written against exactly Remastered's interface: the
  * session lives in a Map, the client holds an opaque token in the Authorization header.
  */
 function bearerTokenStorage() {
@@ -311,7 +311,7 @@ describe("createSessionStore without the middleware", () => {
     expect(receivedHeaders).toEqual([undefined, `Bearer ${token}`]);
   });
 
-  test("getSessionStore is the same function, under the seed's other name", async () => {
+  test("getSessionStore is the same function, under Remastered's other name", async () => {
     expect(getSessionStore).toBe(createSessionStore);
     const getSession = getSessionStore(cookieStorage());
     const session = await getSession(new Request("http://127.0.0.1/"));

@@ -1,5 +1,5 @@
 // The do-it-yourself storage of examples/json-file-storage.ts with the real middleware,
-// over real HTTP on loopback: a storage written against the seed's interface must just work.
+// over real HTTP on loopback: a storage written against Remastered's interface must just work.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import express from "express";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";

@@ -7,7 +7,7 @@ import {
 } from "../lib/index.js";
 
 /**
- * A do-it-yourself storage written against exactly the seed's interface: the header
+ * A do-it-yourself storage written against exactly Remastered's interface: the header
  * is the JSON of [content entries, flashed keys]; each toHeader call is recorded.
  */
 function jsonStorage() {

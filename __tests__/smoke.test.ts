@@ -22,7 +22,7 @@ describe("the contract's first example", () => {
   });
 });
 
-describe("the seed page's snippet, with only the import path changed", () => {
+describe("Remastered's sessions-page snippet, with only the import path changed", () => {
   test("getSessionStore(CookieSessionStorage({ cookie })) returns a per-request session", async () => {
     const { CookieSessionStorage, getSessionStore } = await import("../lib/index.js");
     const getSession = getSessionStore(

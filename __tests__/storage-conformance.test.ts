@@ -7,7 +7,7 @@ import { createMapSessionStorage } from "../examples/do-it-yourself-storage.js";
 import { createJsonFileSessionStorage } from "../examples/json-file-storage.js";
 import { testCookie } from "./fixtures.js";
 
-// The same contract checks over every storage we ship, and over the seed-style do-it-yourself one.
+// The same contract checks over every storage we ship, and over the Remastered-style do-it-yourself one.
 const cookie = testCookie({ maxAge: 600, absoluteTimeout: 3600 });
 const timeouts = { maxAge: 600, absoluteTimeout: 3600 };
 

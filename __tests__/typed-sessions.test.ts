@@ -43,7 +43,7 @@ describe("typed session keys without declaration merging", () => {
     expect(page.body).toEqual({ name: "Ada", message: "Welcome back", sameObject: true });
   });
 
-  test("the seed's untyped use keeps working through req.session", async () => {
+  test("Remastered's untyped use keeps working through req.session", async () => {
     const app = express();
     app.use(sessions({ storage: cookieStorage() }));
     app.get("/", (req, res) => {

@@ -245,7 +245,7 @@ export class TrackedSessionStore<Value, Metadata> implements SessionStore<Value>
   commit(): Promise<string> {
     // Commits run one after another, so a later one always writes the later state.
     const previous = this.#lastCommit?.catch(ignore) ?? Promise.resolve();
-    // The first commit asked for always writes (the seed's contract: it returns the header to
+    // The first commit asked for always writes (the store's contract: it returns the header to
     // send); a later one writes only what changed since, and otherwise returns the same header.
     return this.#track(
       previous.then(() =>
