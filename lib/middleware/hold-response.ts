@@ -50,8 +50,8 @@ const nodeResponse = ServerResponse.prototype as unknown as ResponseMethods;
 /**
  * Creates the wrappers of one middleware: `hold(res, hooks)` wraps the response's
  * `writeHead`, `write` and `end` (Express's `send`, `json`, `redirect`, `sendFile` and
- * `stream.pipe(res)` all end up there). Each response's wrappers hold its state in their
- * closure: a property added to a response costs a hidden-class transition, several µs on Node 20.
+ * `stream.pipe(res)` all end up there). The three wrappers are made once per middleware,
+ * not per request; each finds its response's state under the middleware's own symbol.
  *
  * While a response is held it acts as sent, exactly as Node's own response would after
  * `writeHead`: `headersSent` is true, `setHeader` and a second `writeHead` throw, and after
@@ -59,17 +59,21 @@ const nodeResponse = ServerResponse.prototype as unknown as ResponseMethods;
  * checked when the call is made, so the error reaches the caller as it would unheld.
  */
 export function createResponseHolder(): (res: ServerResponse, hooks: ResponseHooks) => void {
+  const holdKey = Symbol("remastered-sessions.response-hold");
+  type HeldResponse = ServerResponse & { [holdKey]: ResponseHold };
+
+  const wrap = (method: ResponseMethod) =>
+    function throughHold(this: HeldResponse, ...args: unknown[]): unknown {
+      return this[holdKey].call(method, args);
+    };
+  const wrappers = { writeHead: wrap("writeHead"), write: wrap("write"), end: wrap("end") };
+
   return (res, hooks) => {
-    const hold = new ResponseHold(res, hooks);
-    res.writeHead = function writeHeadThroughHold(...args: unknown[]) {
-      return hold.call("writeHead", args);
-    } as ServerResponse["writeHead"];
-    res.write = function writeThroughHold(...args: unknown[]) {
-      return hold.call("write", args);
-    } as ServerResponse["write"];
-    res.end = function endThroughHold(...args: unknown[]) {
-      return hold.call("end", args);
-    } as ServerResponse["end"];
+    const held = res as HeldResponse;
+    held[holdKey] = new ResponseHold(res, hooks);
+    res.writeHead = wrappers.writeHead as ServerResponse["writeHead"];
+    res.write = wrappers.write as ServerResponse["write"];
+    res.end = wrappers.end as ServerResponse["end"];
   };
 }
 
