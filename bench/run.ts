@@ -489,7 +489,8 @@ async function main(): Promise<number> {
       smoke: options.smoke,
     },
     versions,
-    command: `tsx bench/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    // Paths inside the checkout are written relative to it: the line is published.
+    command: `tsx bench/run.ts ${process.argv.slice(2).join(" ")}`.replaceAll(`${process.cwd()}/`, "").trim(),
   };
   // The report names node binaries by their path relative to the repository.
   const label = new Map(options.nodes.map((node, index) => [node, meta.servers[index]!.node]));
