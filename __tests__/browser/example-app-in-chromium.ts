@@ -79,6 +79,16 @@ export function describeExampleAppInChromium(storage: StorageUnderTest, availabl
       return cookies.find((cookie) => cookie.name === "sid");
     }
 
+    /** A new visitor who logged in as Ada through the form, and the cookie that login left in the jar. */
+    async function visitorSignedInAsAda(): Promise<{ context: BrowserContext; page: Page; signedIn: Cookie }> {
+      const context = await newVisitor();
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.fill("input[name=name]", "Ada");
+      await submit(page, "Log in");
+      return { context, page, signedIn: (await sessionCookie(context))! };
+    }
+
     async function screenshot(page: Page, step: number, name: string, device: Device): Promise<void> {
       await page.screenshot({ path: `${screenshotsFolder}${storage.name}-${step}-${name}-${device}.png`, fullPage: true });
     }
@@ -190,12 +200,7 @@ export function describeExampleAppInChromium(storage: StorageUnderTest, availabl
     });
 
     test("a form on another site cannot sign the visitor out, nor in as someone else: the app refuses cross-site posts", async () => {
-      const context = await newVisitor();
-      const page = await context.newPage();
-      await page.goto(server.url);
-      await page.fill("input[name=name]", "Ada");
-      await submit(page, "Log in");
-      const signedIn = (await sessionCookie(context))!;
+      const { context, page, signedIn } = await visitorSignedInAsAda();
 
       // 127.0.0.1 is another site than localhost for the browser. SameSite=Lax keeps the cookie
       // off these posts; without the app's check, the cookie in the answer would replace Ada's.
@@ -225,12 +230,7 @@ export function describeExampleAppInChromium(storage: StorageUnderTest, availabl
         ? "logout replaces the cookie in the jar with a signed-out one, and a copy of the old cookie no longer logs in"
         : "logout replaces the cookie in the jar with a signed-out one; a copy of the old cookie stays valid until its lifetime ends, as the page says",
       async () => {
-        const context = await newVisitor();
-        const page = await context.newPage();
-        await page.goto(server.url);
-        await page.fill("input[name=name]", "Ada");
-        await submit(page, "Log in");
-        const signedIn = (await sessionCookie(context))!;
+        const { context, page, signedIn } = await visitorSignedInAsAda();
 
         await submit(page, "Log out");
         // The flash "Signed out" lives in a new, signed-out session: the jar holds its cookie, not the old one.
