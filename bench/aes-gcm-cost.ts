@@ -9,10 +9,11 @@
  * it on each server node binary (`measureAesGcmCost` in the harness process would measure
  * the harness's Node).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { sessionMaxAgeSeconds } from "./config.js";
 import { makeUser } from "./routes.js";
+import { compactJweCodec } from "./variants/probes.js";
 
 export type AesGcmCost = {
   /** Bytes of plaintext sealed and opened: a 200-byte-user session's JSON with its expiry. */
@@ -23,33 +24,22 @@ export type AesGcmCost = {
   openMicros: number;
 };
 
-const protectedHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM" })).toString("base64url");
-const additionalData = Buffer.from(protectedHeader, "ascii");
-
 export function measureAesGcmCost(): AesGcmCost {
-  const key = randomBytes(32);
   const plaintext = JSON.stringify({ counter: 1, user: makeUser(200), exp: Math.floor(Date.now() / 1000) + sessionMaxAgeSeconds });
   // IVs drawn from a block of random bytes, as the library's IvPool does: the cost is the cipher's, not the CSPRNG call's.
   const ivs = randomBytes(12 * 512);
   let ivAt = 0;
-  const seal = () => {
+  const codec = compactJweCodec(randomBytes(32), () => {
     ivAt = (ivAt + 12) % ivs.length;
-    const iv = ivs.subarray(ivAt, ivAt + 12);
-    const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
-    cipher.setAAD(additionalData);
-    const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-    return `${protectedHeader}..${iv.toString("base64url")}.${ciphertext.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
+    return ivs.subarray(ivAt, ivAt + 12);
+  });
+  const token = codec.encode(plaintext);
+  if (codec.decode(token) !== plaintext) throw new Error("aes-gcm-cost: the token did not open to its plaintext");
+  return {
+    plaintextBytes: Buffer.byteLength(plaintext),
+    sealMicros: cpuMicrosPerCall(() => codec.encode(plaintext)),
+    openMicros: cpuMicrosPerCall(() => codec.decode(token)),
   };
-  const token = seal();
-  const open = () => {
-    const [, , iv, ciphertext, tag] = token.split(".");
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv!, "base64url"), { authTagLength: 16 });
-    decipher.setAAD(additionalData);
-    decipher.setAuthTag(Buffer.from(tag!, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext!, "base64url")), decipher.final()]).toString("utf8");
-  };
-  if (open() !== plaintext) throw new Error("aes-gcm-cost: the token did not open to its plaintext");
-  return { plaintextBytes: Buffer.byteLength(plaintext), sealMicros: cpuMicrosPerCall(seal), openMicros: cpuMicrosPerCall(open) };
 }
 
 /** The lowest of several batches' CPU time per call, after a warm-up: the cost without the machine's noise. */

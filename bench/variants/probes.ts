@@ -20,7 +20,7 @@ import type { BenchSession, VariantFactory } from "../routes.js";
 /** What a probe keeps in its cookie: the routes' session and when it expires (epoch seconds). */
 type ProbeContent = BenchSession & { exp: number };
 
-type Codec = {
+export type Codec = {
   encode(json: string): string;
   /** The JSON, or undefined for a value the probe did not write. */
   decode(value: string): string | undefined;
@@ -79,33 +79,42 @@ export const noCryptoProbe: VariantFactory = probe({
   decode: (value) => Buffer.from(value, "base64url").toString("utf8"),
 });
 
-const key = createHash("sha256").update(benchSecret).digest();
 const protectedHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM" })).toString("base64url");
 const additionalData = Buffer.from(protectedHeader, "ascii");
 
+/**
+ * A compact JWE (`dir` + `A256GCM`) sealed and opened with node:crypto under `key`, each seal
+ * with the IV `nextIv` gives. The JWE probe uses it, and so does `bench/aes-gcm-cost.ts`.
+ */
+export function compactJweCodec(key: Buffer, nextIv: () => Buffer): Codec {
+  return {
+    encode(json) {
+      const iv = nextIv();
+      const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
+      cipher.setAAD(additionalData);
+      const ciphertext = Buffer.concat([cipher.update(json, "utf8"), cipher.final()]);
+      return `${protectedHeader}..${iv.toString("base64url")}.${ciphertext.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
+    },
+    decode(value) {
+      const parts = value.split(".");
+      if (parts.length !== 5 || parts[0] !== protectedHeader || parts[1] !== "") return undefined;
+      const iv = Buffer.from(parts[2]!, "base64url");
+      const tag = Buffer.from(parts[4]!, "base64url");
+      if (iv.length !== 12 || tag.length !== 16) return undefined;
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
+        decipher.setAAD(additionalData);
+        decipher.setAuthTag(tag);
+        return Buffer.concat([decipher.update(Buffer.from(parts[3]!, "base64url")), decipher.final()]).toString("utf8");
+      } catch {
+        // Tampered or not ours: no session.
+        return undefined;
+      }
+    },
+  };
+}
+
 /** Compact JWE dir + A256GCM on node:crypto: every request decrypts, every write encrypts. */
-export const jweEveryRequestProbe: VariantFactory = probe({
-  encode(json) {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
-    cipher.setAAD(additionalData);
-    const ciphertext = Buffer.concat([cipher.update(json, "utf8"), cipher.final()]);
-    return `${protectedHeader}..${iv.toString("base64url")}.${ciphertext.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
-  },
-  decode(value) {
-    const parts = value.split(".");
-    if (parts.length !== 5 || parts[0] !== protectedHeader || parts[1] !== "") return undefined;
-    const iv = Buffer.from(parts[2]!, "base64url");
-    const tag = Buffer.from(parts[4]!, "base64url");
-    if (iv.length !== 12 || tag.length !== 16) return undefined;
-    try {
-      const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
-      decipher.setAAD(additionalData);
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(parts[3]!, "base64url")), decipher.final()]).toString("utf8");
-    } catch {
-      // Tampered or not ours: no session.
-      return undefined;
-    }
-  },
-});
+export const jweEveryRequestProbe: VariantFactory = probe(
+  compactJweCodec(createHash("sha256").update(benchSecret).digest(), () => randomBytes(12)),
+);
