@@ -1,9 +1,8 @@
 // Fails `npm run docs` on a link in README.md or docs/*.md that would not work for a reader:
 // a link into this repository whose file does not exist, an in-page anchor no heading makes,
 // or a relative link in README.md, which breaks on the npm page (docs/ and bench/ are not in
-// the package). The "## Performance" section is left out of that last rule: the benchmark
-// tool regenerates it, with links of its own. It also fails on an `npm run <script>` that
-// package.json does not define: a newcomer copies those commands.
+// the package). It also fails on an `npm run <script>` that package.json does not define: a
+// newcomer copies those commands.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 
@@ -34,9 +33,7 @@ for (const file of files) {
     if (!(script in scripts)) problems.push(`${file}: \`npm run ${script}\` names no script of package.json`);
   }
   const anchors = anchorsOf(markdown);
-  let section = "";
   for (const [index, line] of markdown.split("\n").entries()) {
-    if (/^## /.test(line)) section = line;
     for (const [, target] of line.matchAll(/\]\(([^)\s]+)\)/g)) {
       const where = `${file}:${index + 1}`;
       const [path, anchor] = target.split("#");
@@ -49,7 +46,7 @@ for (const file of files) {
           problems.push(`${where}: no heading of ${inRepository} makes the anchor #${anchor}`);
         }
       } else if (!/^[a-z]+:/.test(target)) {
-        if (file === "README.md" && section !== "## Performance") {
+        if (file === "README.md") {
           problems.push(`${where}: relative link ${target} breaks on the npm page; use ${repository}blob/main/${path}`);
         } else if (!existsSync(normalize(join(root, dirname(file), path)))) {
           problems.push(`${where}: ${path} does not exist`);
